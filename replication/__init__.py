@@ -1,0 +1,1 @@
+"""The replication harness: published numbers, run records, result checker, reports."""

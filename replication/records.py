@@ -1,0 +1,127 @@
+"""Run records: one results.json (+ resolved config.yaml) per (table, run, seed).
+
+Layout: <results_root>/<table>/<run>/seed-<k>/{results.json, config.yaml, checkpoints/}
+with <table> like "paper1/table4". Files are written through a temporary name and
+renamed, so a crash never leaves a half-written record; an existing record is never
+overwritten unless the caller asks (a finished run is not redone by accident).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from shared.config import atomic_write_text, save_config
+
+SCHEMA_VERSION = 1
+
+
+class RecordExistsError(FileExistsError):
+    pass
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def host_facts() -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+    }
+    try:  # imported lazily: records are also read by tools that do not need TF
+        import tensorflow as tf
+        import keras
+        facts["tensorflow"] = tf.__version__
+        facts["keras"] = keras.__version__
+        facts["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # pragma: no cover - TF missing is reported, not fatal
+        facts["tensorflow"] = None
+    return facts
+
+
+@dataclass
+class RunRecord:
+    """What the checker, reports and figures read back."""
+    table: str                         # registry name, e.g. "paper1/table4"
+    run: str                           # run name inside the table, e.g. "T5_teacher20s"
+    preset: str                        # "paper" | "demo" | custom
+    seed: int
+    metrics: dict[str, float | None]   # e.g. {"accuracy": 0.73, "map_at_3": None}; fractions in [0, 1]
+    published_cell: dict[str, Any] | None = None   # {"table": "4", "row": "T=5", "column": "20 seconds"}
+    faithful: bool = True              # False when a run departs from the paper (e.g. no ImageNet weights)
+    deviations: list[str] = field(default_factory=list)   # human-readable, printed by the checker
+    decisions: list[str] = field(default_factory=list)    # register ids this run depended on
+    dataset: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)   # per-run details (epochs, timings, paths)
+    config: str = "config.yaml"
+    started: str = ""
+    finished: str = ""
+    host: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=False, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def run_dir(results_root: str | os.PathLike, table: str, run: str, seed: int) -> Path:
+    return Path(results_root) / table / run / f"seed-{seed}"
+
+
+def write_record(record: RunRecord, results_root: str | os.PathLike,
+                 config: Any | None = None, overwrite: bool = False) -> Path:
+    """Writes results.json (and config.yaml) atomically; returns the results.json path.
+
+    Raises:
+      RecordExistsError: when a results.json is already there and overwrite is False.
+    """
+    directory = run_dir(results_root, record.table, record.run, record.seed)
+    path = directory / "results.json"
+    if path.exists() and not overwrite:
+        raise RecordExistsError(f"{path} exists; pass overwrite=True (or --overwrite) to replace it")
+    if not record.finished:
+        record.finished = now_iso()
+    if not record.host:
+        record.host = host_facts()
+    if config is not None:
+        save_config(config, directory / record.config)
+    atomic_write_text(path, record.to_json() + "\n")
+    return path
+
+
+def read_record(path: str | os.PathLike) -> RunRecord:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    for key in ("table", "run", "seed", "metrics"):
+        if key not in data:
+            raise ValueError(f"{path}: results file lacks the key '{key}'")
+    return RunRecord.from_dict(data)
+
+
+def find_records(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, RunRecord]]:
+    """Every results.json under the given files/directories, sorted by path."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(p.rglob("results.json")))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such results file or directory")
+    return [(p, read_record(p)) for p in sorted(set(found))]
