@@ -1,0 +1,101 @@
+"""Command line of paper 2: one command per table, figure, or ESC-50-layout experiment.
+
+    python -m paper2_multirep.run --table VII --preset demo --seeds 3
+    python -m paper2_multirep.run --table 7 --preset paper --dry-run
+    python -m paper2_multirep.run --figure 3 --preset demo
+    python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
+
+Exit status: 0 on success, 1 when the checker finds a regressed cell, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from paper2_multirep.experiments import TABLES, table_by_number
+
+
+def _overrides(pairs: list[str]) -> dict:
+    """--set a.b=value pairs -> nested mapping (values parsed as YAML scalars)."""
+    import yaml
+    result: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"--set expects key=value, got '{pair}'")
+        key, value = pair.split("=", 1)
+        node = result
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(value)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m paper2_multirep.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--table", help="table I..VII (Arabic 1..7 accepted)")
+    what.add_argument("--figure", choices=["3", "4", "5"], help="figure 3 (DN/DR/D-RN bars), 4/5 (t-SNE)")
+    what.add_argument("--dataset", choices=["esc50", "esc10"],
+                      help="ESC-50-layout data set with its fold protocol (esc10 = ESC-10 subset)")
+    what.add_argument("--list", action="store_true", help="list the tables and exit")
+    parser.add_argument("--preset", default=None,
+                        help="paper | demo | path to an experiment YAML (default: paper for tables, "
+                             "demo for --dataset)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1)")
+    parser.add_argument("--data-root", default=None, help="data set root directory")
+    parser.add_argument("--results", default=None, help="results root (default: preset's, 'results')")
+    parser.add_argument("--overwrite", action="store_true", help="rewrite existing results.json files")
+    parser.add_argument("--dry-run", action="store_true", help="resolve and print the plan, train nothing")
+    parser.add_argument("--no-estimate", action="store_true", help="skip the measured time estimate")
+    parser.add_argument("--folds", type=int, nargs="+", default=None,
+                        help="--dataset only: held-out test folds (default 1 2 3 4 5)")
+    parser.add_argument("--branches", nargs="+", default=None, metavar="REP:NET",
+                        help="--dataset only: the group's branches, e.g. logmel64:resnet mfcc:vgg")
+    parser.add_argument("--out", default=None, help="--figure: PNG path; --dataset: table directory")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an experiment field, e.g. --set data.max_train_clips=40 "
+                             "--set training_overrides.epochs=2")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list:
+        for table in TABLES:
+            print(f"{table.numeral:>4}  {table.name:<16} {table.dataset:<17} {table.caption}")
+        return 0
+    from paper2_multirep import tables  # heavy imports (TensorFlow) only when needed
+    try:
+        overrides = _overrides(args.set)
+        preset = args.preset or ("demo" if args.dataset else "paper")
+        params = tables.resolve_params(preset, overrides)
+        if args.table:
+            table = table_by_number(args.table)
+            outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,
+                                       results_root=args.results, overwrite=args.overwrite,
+                                       dry_run=args.dry_run, estimate=not args.no_estimate)
+            return 1 if outcome.check is not None and getattr(outcome.check, "regressed", False) else 0
+        if args.figure:
+            from paper2_multirep import figures
+            path = figures.make_figure(int(args.figure), params, seeds=args.seeds,
+                                       data_root=args.data_root, results_root=args.results,
+                                       out=args.out, dry_run=args.dry_run)
+            if path is not None:
+                print(f"figure {args.figure}: {path}")
+            return 0
+        from paper2_multirep import esc
+        esc.run_esc(params, dataset=args.dataset, data_root=args.data_root, folds=args.folds,
+                    branches=args.branches, seeds=args.seeds, results_root=args.results,
+                    out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
+                    estimate=not args.no_estimate)
+        return 0
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
