@@ -1,0 +1,176 @@
+"""Tests for paper1_ts/distill.py with tiny stand-in models (no dependency on the real ones)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from paper1_ts.distill import TeacherStudent
+from paper1_ts.train_params import TrainParams, TSParams
+from paper1_ts.train import make_teacher_student
+
+REPO = Path(__file__).resolve().parents[2]
+CLASSES, FEAT, FRAMES, EMB = 10, 4, 6, 8
+
+STANDIN_SRC = """
+def standin(name, seed, bn=True):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((None, 4))                                  # [B, T, F], any T
+    h = keras.layers.BatchNormalization()(inp) if bn else inp
+    h = keras.layers.Conv1D(8, 3, padding="same", activation="relu")(h)   # [B, T, 8]
+    h = keras.layers.GlobalAveragePooling1D()(h)                  # [B, 8]
+    emb = keras.layers.Dense(8, name="embedding")(h)              # [B, 8]
+    logits = keras.layers.Dense(10, name="logits")(emb)           # [B, 10]
+    return keras.Model(inp, {"logits": logits, "embedding": emb}, name=name)
+
+def tiny_batches(n=12, batch=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6, 4)).astype("float32")              # [N, T, F]
+    labels = np.arange(n) % 10
+    partner = np.array([(i + 10) % n if labels[(i + 10) % n] == labels[i] else i for i in range(n)])
+    x_teacher = np.concatenate([x, x[partner]], axis=1)           # [N, 2T, F]
+    y = np.eye(10, dtype="float32")[labels]
+    data = {"x": x, "x_teacher": x_teacher, "y": y, "index": np.arange(n)}
+    return tf.data.Dataset.from_tensor_slices(data).batch(batch)
+"""
+exec(STANDIN_SRC)  # defines standin() and tiny_batches() here and in the subprocess test
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _expected_loss(teacher, student, batch, ts: TSParams) -> float:
+    """The TS loss written out in numpy from the two models' raw outputs."""
+    t_in = batch["x_teacher"] if ts.teacher_query == "concat" else batch["x"]
+    t_out = {k: np.asarray(v, dtype=np.float64) for k, v in teacher(t_in, training=False).items()}
+    s_out = {k: np.asarray(v, dtype=np.float64) for k, v in student(batch["x"], training=False).items()}
+    total = 0.0
+    if ts.loss in ("output", "both"):
+        if ts.teacher_mode == "as_printed":
+            p_t = _softmax(_softmax(t_out["logits"]) / ts.temperature)
+        else:
+            p_t = _softmax(t_out["logits"] / ts.temperature)
+        log_q = np.log(_softmax(s_out["logits"]))
+        total += ts.output_weight * np.mean(-np.sum(p_t * log_q, axis=1))
+    if ts.loss in ("hidden", "both"):
+        total += ts.hidden_weight * np.mean((t_out["embedding"] - s_out["embedding"]) ** 2)
+    return float(total)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return standin("teacher", 1), standin("student", 2)
+
+
+@pytest.mark.parametrize("loss", ["output", "hidden", "both"])
+@pytest.mark.parametrize("mode", ["as_printed", "hinton"])
+def test_loss_matches_hand_computation(models, loss, mode):
+    teacher, student = models
+    ts = TSParams(loss=loss, temperature=5.0, teacher_mode=mode)
+    trainer = TeacherStudent(teacher, student, ts)
+    batch = next(iter(tiny_batches()))
+    got = float(trainer.compute_loss(x=batch, y_pred=trainer(batch, training=False), training=False))
+    assert got == pytest.approx(_expected_loss(teacher, student, batch, ts), rel=1e-5)
+    assert got > 0
+
+
+def _sharpen(model, factor):
+    """Scales the logits layer so that an untrained stand-in gives peaked outputs."""
+    layer = model.get_layer("logits")
+    layer.set_weights([w * factor for w in layer.get_weights()])
+    return model
+
+
+def test_modes_and_queries_give_different_losses():
+    teacher, student = _sharpen(standin("teacher", 5), 50.0), _sharpen(standin("student", 6), 10.0)
+    batch = next(iter(tiny_batches()))
+
+    def loss_of(**kw):
+        tr = TeacherStudent(teacher, student, TSParams(**kw))
+        return float(tr.compute_loss(x=batch, y_pred=tr(batch), training=False))
+
+    printed, hinton = loss_of(teacher_mode="as_printed", temperature=1.0), loss_of(teacher_mode="hinton", temperature=1.0)
+    concat, base = loss_of(teacher_query="concat"), loss_of(teacher_query="base")
+    assert abs(printed - hinton) > 1e-2
+    assert abs(concat - base) > 1e-3
+    ts_base = TSParams(teacher_query="base")
+    assert base == pytest.approx(_expected_loss(teacher, student, batch, ts_base), rel=1e-5)
+    both = loss_of(loss="both")
+    assert both == pytest.approx(loss_of(loss="output") + loss_of(loss="hidden"), rel=1e-5)
+
+
+def test_teacher_frozen_student_trains():
+    teacher, student = standin("teacher", 3), standin("student", 4)
+    teacher_before = [w.numpy().copy() for w in teacher.weights]   # includes BN moving stats
+    student_before = [w.numpy().copy() for w in student.trainable_weights]
+    trainer = make_teacher_student(teacher, student, TrainParams(epochs=1), TSParams(loss="both"))
+    hist = trainer.fit(tiny_batches(), epochs=2, verbose=0)
+    assert not teacher.trainable
+    assert len(trainer.trainable_weights) == len(student.trainable_weights)
+    for before, w in zip(teacher_before, teacher.weights):
+        np.testing.assert_array_equal(before, w.numpy(), err_msg=w.path)
+    moved = [not np.array_equal(b, w.numpy()) for b, w in zip(student_before, student.trainable_weights)]
+    assert all(moved)
+    for key in ("loss", "ts_output_loss", "ts_hidden_loss", "accuracy"):
+        assert key in hist.history and np.all(np.isfinite(hist.history[key]))
+    # "loss" is the sum of the two unit-weight terms (per-epoch means)
+    np.testing.assert_allclose(hist.history["loss"],
+                               np.add(hist.history["ts_output_loss"], hist.history["ts_hidden_loss"]),
+                               rtol=1e-5)
+
+
+def test_missing_teacher_input_is_a_clear_error(models):
+    teacher, student = models
+    trainer = TeacherStudent(teacher, student, TSParams())
+    batch = next(iter(tiny_batches()))
+    del batch["x_teacher"]
+    with pytest.raises(KeyError, match="x_teacher"):
+        trainer.compute_loss(x=batch, y_pred=trainer(batch))
+    with pytest.raises(ValueError, match="different models"):
+        TeacherStudent(teacher, teacher, TSParams())
+
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from shared.distribute import DistributeParams, make_strategy
+    kind, cpus = sys.argv[1], int(sys.argv[2])
+    strategy = make_strategy(DistributeParams(kind=kind, logical_cpus=cpus))
+    import keras, tensorflow as tf
+    from paper1_ts.train import train_student_ts
+    from paper1_ts.train_params import TrainParams, TSParams
+""") + STANDIN_SRC + textwrap.dedent("""
+    with strategy.scope():
+        teacher, student = standin("teacher", 1), standin("student", 2, bn=False)
+    hist = train_student_ts(teacher, student, tiny_batches(n=16, batch=8), TrainParams(epochs=3),
+                            TSParams(loss="both"), strategy=strategy)
+    print(json.dumps({"replicas": strategy.num_replicas_in_sync, "loss": hist["loss"]}))
+""")
+
+
+def _run(kind: str, cpus: int) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(cpus)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_mirrored_two_cpus_matches_one_device():
+    single, mirrored = _run("default", 0), _run("mirrored", 2)
+    assert (single["replicas"], mirrored["replicas"]) == (1, 2)
+    # Same global batch and initial weights; the student has no BatchNorm (whose batch
+    # statistics would be per replica), the frozen teacher's BN runs in inference mode.
+    # A missing 1/replicas loss scaling doubles the step and breaks this bound.
+    np.testing.assert_allclose(single["loss"], mirrored["loss"], rtol=1e-5)
