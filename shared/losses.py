@@ -79,7 +79,7 @@ def embedding_mse(teacher_emb, student_emb, reduction: str = "mean"):
     """Embedding distillation, paper 1 Eq. (5) with Dist = mean squared error.
 
     loss_i = mean_d (teacher_emb[i, d] - student_emb[i, d])^2, then the batch mean
-    (register p1-embedding-mse-scale).
+    (register p1-ts-loss-composition).
 
     Args:
       teacher_emb: [B, D] teacher last-hidden-layer output (a constant target).
