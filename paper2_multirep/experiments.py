@@ -34,6 +34,7 @@ REPRESENTATIONS: dict[str, tuple[str, int]] = {
     "cqt": ("cqt", 64),            # CQT; n_mels unused by the CQT front end
 }
 PRINTED_REPRESENTATION = {"logmel64": "logMel64", "logmel128": "logMel128", "mfcc": "MFCC", "cqt": "CQT"}
+# (also the `kind` names of shared.features.presets.paper2_params)
 NETWORKS = ("resnet", "vgg")       # ResNet101 / VGG19 in the paper (Sec. IV-B); presets map them to an arch
 PRINTED_NETWORK = {"resnet": "ResNet", "vgg": "VGGNet"}
 DATASETS = ("fsdkaggle2018", "dcase2018_task1a")

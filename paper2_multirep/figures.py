@@ -88,7 +88,8 @@ def make_figure(number: int, params: ExperimentParams, *, seeds: int | None = No
     if number not in (3, 4, 5):
         raise ValueError(f"paper 2 has no figure {number} to reproduce (3, 4, 5)")
     spec = figure3_spec(partner) if number == 3 else figure45_spec()
-    plan = tables.plan_table(spec, params, seeds if number == 3 else 1, data_root, results_root)
+    plan = tables.plan_table(spec, params, seeds if number == 3 else 1, data_root, results_root,
+                             require_data=not dry_run)
     log(tables.describe_plan(plan))
     if dry_run:
         log("dry run: nothing trained")

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from paper2_multirep.experiments import REPRESENTATIONS, BranchSpec, ExperimentParams
+from paper2_multirep.experiments import PRINTED_REPRESENTATION, BranchSpec, ExperimentParams
 from shared.config import to_dict
 
 DEFAULT_DATA_ROOT = "data/datasets"
@@ -83,8 +83,12 @@ def _subset(examples, limit: int, seed: int = 0) -> tuple:
 
 
 def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | None = None,
-                 test_fold: int | None = None) -> DataContext:
-    """Resolves the data set of a table (the preset may substitute the demo data)."""
+                 test_fold: int | None = None, require_data: bool = True) -> DataContext:
+    """Resolves the data set of a table (the preset may substitute the demo data).
+
+    With require_data=False (a dry run) a missing root gives an empty context whose
+    clip counts come from the data set's spec, so a plan can be printed anywhere.
+    """
     from shared.datasets import get_dataset
     name = params.data.dataset or paper_dataset
     options: dict = {}
@@ -94,6 +98,10 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         options = {"esc10_only": name == "esc10", "test_fold": test_fold or 1}
     module = get_dataset("esc50" if name == "esc10" else name)
     root = Path(data_root or params.data.root or Path(DEFAULT_DATA_ROOT) / name)
+    if not root.exists() and not require_data:
+        spec = module.spec(**({"esc10_only": name == "esc10"} if name in ("esc50", "esc10") else {}))
+        return DataContext(name, paper_dataset, root, spec, (), (), "?", "?", options,
+                           [f"data set not found at {root} (dry run: plan only)"])
     if not root.exists():
         hint = " (generate it with `python -m replication.data prepare demo`)" if name == "demo" else \
             f" (get it with `python -m replication.data prepare {name}`)"
@@ -117,16 +125,26 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         deviations.append(f"training split cut to {len(train)} clips")
     if params.data.max_eval_clips:
         deviations.append(f"test split cut to {len(test)} clips")
-    return DataContext(name, paper_dataset, root, module.spec(), train, test, train_split, test_split,
-                       options, deviations)
+    spec_options = {}
+    if name == "fsdkaggle2018":
+        spec_options["verified_only"] = params.data.verified_only
+    if name in ("esc50", "esc10"):
+        # ESC-50-layout copies may be resampled (the kit's ESC-10 fixture is 22.05 kHz):
+        # take the rate from the first listed file; the cache checks every file against it.
+        from shared.audio import audio_info
+        spec_options = {"esc10_only": name == "esc10",
+                        "sample_rate": audio_info(train[0].path).sample_rate}
+    if name == "demo":
+        spec_options = {"params": module.read_params(root)}
+    return DataContext(name, paper_dataset, root, module.spec(**spec_options), train, test,
+                       train_split, test_split, options, deviations)
 
 
 # ------------------------------------------------------------------------ features
 def feature_params(representation: str, sample_rate: int):
     """FeatureParams of a representation at the data set's sample rate (Sec. IV-C)."""
-    from shared.features import paper2_params
-    kind, n_mels = REPRESENTATIONS[representation]
-    return paper2_params(kind, n_mels=n_mels, sample_rate=sample_rate)
+    from shared.features.presets import paper2_params
+    return paper2_params(PRINTED_REPRESENTATION[representation], sample_rate=sample_rate)
 
 
 def describe_branch(branch: BranchSpec, params: ExperimentParams, data: DataContext) -> dict:
@@ -185,6 +203,7 @@ def metrics(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 def check(records, reference: str, log: Callable[[str], None] = print):
     """Runs the result checker on fresh records and prints its table."""
     from replication import check as checker
+    from replication.report import check_text
     report = checker.check_records(records, reference=reference)
-    log(str(report))
+    log(check_text(report))
     return report

@@ -93,11 +93,12 @@ def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Experim
 
 def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = None,
                data_root: str | None = None, results_root: str | None = None,
-               test_fold: int | None = None) -> Plan:
+               test_fold: int | None = None, require_data: bool = True) -> Plan:
     """Resolves data, runs and the distinct jobs of a table without training anything."""
     if results_root:
         params = replace(params, results_root=str(results_root))
-    data = backend.data_context(table.dataset, params, data_root=data_root, test_fold=test_fold)
+    data = backend.data_context(table.dataset, params, data_root=data_root, test_fold=test_fold,
+                                require_data=require_data)
     n_seeds = seeds if seeds is not None else params.seeds
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
@@ -207,17 +208,12 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
         <results>/paper2/_store to retrain).
       dry_run: print the plan (and no estimate) and stop.
     """
-    plan = plan_table(table, params, seeds, data_root, results_root, test_fold)
+    plan = plan_table(table, params, seeds, data_root, results_root, test_fold,
+                      require_data=not dry_run)
     if dry_run:
         log(describe_plan(plan))
         log("dry run: nothing trained")
         return TableOutcome(plan, [], [])
-    if not overwrite:
-        existing = [run_dir(plan.params.results_root, table.name, r.run, s) / "results.json"
-                    for s in plan.seeds for r in plan.runs]
-        existing = [e for e in existing if e.exists()]
-        if existing and len(existing) == len(plan.seeds) * len(plan.runs) and not plan.pending():
-            log(f"{table.name}: every record exists (pass --overwrite to rewrite them)")
     speeds = backend.measure_epoch_seconds(plan.table.branches, plan.params, plan.data) \
         if estimate and plan.pending() else None
     log(describe_plan(plan, speeds))
