@@ -101,11 +101,12 @@ def make_figure(number: int, params: ExperimentParams, *, seeds: int | None = No
     from replication import plots
     if number == 3:
         values = figure3_values(plan)
-        means = {m: [100 * float(np.mean(values[m][k])) for k in ("accuracy", "map_at_3")] for m in MODES}
-        stds = {m: [100 * float(np.std(values[m][k])) for k in ("accuracy", "map_at_3")] for m in MODES}
-        plots.grouped_bars(["Accuracy", "mAP@3"], means, out_path, errors=stds,
-                           title=f"Fig. 3: logMel64/ResNet branch by distillation mode ({note})",
-                           ylabel="%")
+        series = {label: [100 * float(np.mean(values[m][k])) for m in MODES]
+                  for label, k in (("Accuracy", "accuracy"), ("mAP@3", "map_at_3"))}
+        errors = {label: [100 * float(np.std(values[m][k])) for m in MODES]
+                  for label, k in (("Accuracy", "accuracy"), ("mAP@3", "map_at_3"))}
+        plots.plot_grouped_bars(list(MODES), series, out_path, errors=errors, ylabel="%",
+                                title=f"Fig. 3: logMel64/ResNet branch by distillation mode\n({note})")
         atomic_write_text(out_path.with_suffix(".json"),
                           json.dumps({"per_seed": values, "partner": partner, "note": note}, indent=2))
         return out_path
@@ -116,6 +117,5 @@ def make_figure(number: int, params: ExperimentParams, *, seeds: int | None = No
     logits, labels = _branch_output(plan, name, 0, cqt, group, "logits")
     title = (f"Fig. {number}: t-SNE of CQT/ResNet logits, "
              f"{'independent' if number == 4 else 'distilled'} ({note})")
-    plots.tsne_scatter(logits, labels, out_path, class_names=list(plan.data.classes), title=title,
-                       seed=0)
+    plots.plot_tsne(logits, labels, out_path, class_names=list(plan.data.classes), title=title, seed=0)
     return out_path
