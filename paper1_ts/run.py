@@ -1,0 +1,62 @@
+"""Command line of paper 1: one command per table (and, later, per figure).
+
+    python -m paper1_ts.run --table 2                    # Table 2 shape check, full size
+    python -m paper1_ts.run --table 3                    # Table 3 shape check (Res4 = 240)
+    python -m paper1_ts.run --table 3 --res4-filters 120 # Table 3 as printed: reports the mismatch
+
+Each table number maps to a handler in TABLE_HANDLERS (a handler takes the parsed
+arguments and returns the exit code); the result tables are added there as further
+entries. Exit codes: 0 = everything matches / succeeded, 1 = a mismatch or failure,
+2 = bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _shape_check(args: argparse.Namespace) -> int:
+    """Tables 2 and 3: build the full-size model, print paper vs built shapes."""
+    from paper1_ts import shapes    # imported here: keeps `--help` free of TensorFlow start-up
+
+    report = shapes.table_report(args.table, res4_filters=args.res4_filters)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+TABLE_HANDLERS: dict[str, Handler] = {
+    "2": _shape_check,
+    "3": _shape_check,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser (tables are the keys of TABLE_HANDLERS)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m paper1_ts.run",
+        description="Paper 1 (Heo et al. 2019): reproduce a table.")
+    parser.add_argument("--table", required=True, choices=sorted(TABLE_HANDLERS),
+                        help="table number of paper 1")
+    parser.add_argument("--res4-filters", type=int, default=None, metavar="N",
+                        help="Table 3 only: width of Res4 (default 240, register "
+                             "p1-res4-filters; 120 = as printed)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parses `argv`, runs the table's handler and returns its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.res4_filters is not None and args.table != "3":
+        parser.error("--res4-filters applies to --table 3 only")
+    if args.res4_filters is not None and args.res4_filters < 1:
+        parser.error(f"--res4-filters must be >= 1, got {args.res4_filters}")
+    return TABLE_HANDLERS[args.table](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
