@@ -273,10 +273,24 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
                     missing.append(cell.run)
             if missing:
                 report.notes.append(f"{table}: {len(missing)} published run(s) without records: {', '.join(missing)}")
+    report.notes.extend(_decision_notes([rec for group in groups.values() for _, rec in group]))
     if any(r.reference_kind == "demo" for r in report.rows) or any(p == "demo" for (_, _, p) in groups):
         report.notes.insert(0, "Demo-preset runs are compared with the kit's own recorded demo results "
                                "(data/reference/demo), NOT with the papers' published numbers.")
     return report
+
+
+def _decision_notes(records: list[RunRecord]) -> list[str]:
+    """Notes for register ids named by records but absent from replication/decisions/."""
+    ids = {i for rec in records for i in rec.decisions}
+    if not ids:
+        return []
+    from replication.decisions import DecisionsError, load_decisions, unknown_ids
+    try:
+        missing = unknown_ids(ids, load_decisions())
+    except DecisionsError as err:
+        return [f"register of decisions not readable: {err}"]
+    return [f"records name decision id(s) missing from the register: {', '.join(missing)}"] if missing else []
 
 
 def kit_commit() -> str:

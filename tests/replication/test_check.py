@@ -212,3 +212,13 @@ def test_cli_as_module_subprocess(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "replication.check", str(tmp_path / "nope")],
                              cwd=REPO, capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_unknown_decision_ids_are_noted(tmp_path):
+    rec = RunRecord(table="paper1/table4", run="T5_teacher20s", preset="paper", seed=0,
+                    metrics={"accuracy": 0.73}, decisions=["both-tolerance-band", "zz-not-registered"],
+                    host={"test": True})
+    write_record(rec, tmp_path)
+    notes = check_records(find_records([tmp_path])).notes
+    assert any("zz-not-registered" in n for n in notes)
+    assert not any("both-tolerance-band" in n for n in notes)
