@@ -77,3 +77,24 @@ def test_unregister():
 def test_module_level_registry_is_one_instance():
     assert registry.register.__self__ is registry.TABLES
     assert registry.names() == registry.TABLES.names()
+
+
+def test_every_registered_table_is_published_and_builds():
+    """Walks the kit's registry after importing the paper packages that register tables."""
+    try:
+        import paper2_multirep.experiments  # noqa: F401  (registers paper2/table*)
+    except ModuleNotFoundError as err:   # only the module itself missing is tolerated
+        if err.name not in ("paper2_multirep", "paper2_multirep.experiments"):
+            raise
+        pytest.skip(f"paper package missing: {err}")
+    try:
+        import paper1_ts.experiments  # noqa: F401
+    except ModuleNotFoundError as err:
+        if err.name not in ("paper1_ts", "paper1_ts.experiments"):
+            raise
+    from replication.published import load_published
+    published = load_published()
+    assert registry.names(), "no table registered"
+    for name in registry.names():
+        assert name in published.tables, f"registered '{name}' has no published table"
+        assert registry.build(name) is not None
