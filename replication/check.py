@@ -261,6 +261,10 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
                                         delta=round(mean - ref, 6), **base))
     if published is not None:
         for table in sorted(paper_tables):
+            if table not in published.tables:
+                report.notes.append(f"{table}: no published table of that name "
+                                    f"(published: {', '.join(published.table_names())})")
+                continue
             missing = []
             for cell in published.cells_of(table):
                 if not cell.rerun:
@@ -356,7 +360,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", type=Path, help="write the report as Markdown here")
     p.add_argument("--json", type=Path, help="write the report as JSON here")
     p.add_argument("--reference-dir", type=Path, default=None, help="demo reference directory")
-    p.add_argument("--published", type=Path, nargs="+", default=None, help="published-results YAML files")
+    p.add_argument("--published", type=Path, action="append", default=None,
+                   help="a published-results YAML file (repeatable; default data/published/*.yaml)")
     p.add_argument("--record-reference", action="store_true",
                    help="(re)write the demo reference from the given demo records instead of checking")
     return p

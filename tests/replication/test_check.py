@@ -222,3 +222,10 @@ def test_unknown_decision_ids_are_noted(tmp_path):
     notes = check_records(find_records([tmp_path])).notes
     assert any("zz-not-registered" in n for n in notes)
     assert not any("both-tolerance-band" in n for n in notes)
+
+
+def test_table_without_published_data_is_no_reference(tmp_path):
+    _write(tmp_path, table="paper3/table1", run="x", accuracy=0.5)
+    report = check_records(find_records([tmp_path]))
+    assert [r.verdict for r in report.rows] == ["no reference"]
+    assert any("paper3/table1: no published table" in n for n in report.notes)
