@@ -155,6 +155,18 @@ def describe_branch(branch: BranchSpec, params: ExperimentParams, data: DataCont
             "cache_dtype": params.data.cache_dtype}
 
 
+def cache_entries(representation: str, params: ExperimentParams, data: DataContext):
+    """(train, test) feature-cache entries of one representation (built once, then reused)."""
+    from shared.cache import FeatureCache
+    features = feature_params(representation, data.spec.sample_rate)
+    cache = FeatureCache(params.data.cache_root)
+    train = cache.get_or_build(f"{data.name}:{data.train_split}", data.train, features,
+                               dtype=params.data.cache_dtype, expected_channels=data.spec.channels)
+    test = cache.get_or_build(f"{data.name}:{data.test_split}", data.test, features,
+                              dtype=params.data.cache_dtype, expected_channels=data.spec.channels)
+    return train, test
+
+
 # ------------------------------------------------------------------------ training
 def training_params(params: ExperimentParams):
     """paper2_multirep.params training config: the named preset + the experiment's overrides."""
@@ -171,10 +183,16 @@ def describe_training(params: ExperimentParams) -> dict:
     return to_dict(training_params(params))
 
 
-def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
-    """Epochs each branch trains in an independent job and in a cyclic job."""
+def branch_training_params(params: ExperimentParams, branch: BranchSpec):
+    """The training params of one branch: the preset's, with the architecture of its network."""
+    from dataclasses import replace
     train = training_params(params)
-    return {"independent": int(train.epochs), "cyclic": int(train.epochs)}
+    return replace(train, branch=replace(train.branch, arch=params.arch_of(branch.network)))
+
+
+def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
+    """Passes over the training data each branch makes in an independent / a cyclic job."""
+    return training_params(params).passes_per_branch()
 
 
 def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,

@@ -137,7 +137,7 @@ def describe_plan(plan: Plan, seconds_per_epoch: dict[str, float] | None = None)
             secs = sum(seconds_per_epoch.get(b.key, 0.0) for b in job.branches) * epochs[job.kind]
             total += secs
             est = f"  ~{secs / 60:.1f} min"
-        lines.append(f"   [{status}] {job.label}  ({epochs[job.kind]} epochs/branch){est}")
+        lines.append(f"   [{status}] {job.label}  ({epochs[job.kind]} passes/branch){est}")
     if seconds_per_epoch:
         lines.append(f"  estimated training time: ~{total / 60:.1f} min (from a measured step on this machine)")
     return "\n".join(lines)
