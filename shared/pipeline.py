@@ -1,0 +1,275 @@
+"""tf.data readers over a feature CacheEntry (streaming, deterministic given a seed).
+
+Every dataset yields dicts. Training / evaluation elements:
+    {"x": float32 [T, ...features], "y": float32 one-hot [num_classes], "index": int32}
+Teacher pairs (paper 1, Eq. 4):
+    {"x": [T, ...], "x_teacher": [T * (1 + partners), ...], "y", "index"}
+`index` is the clip's position in the entry, so crop predictions can be averaged per
+clip with shared.metrics.clip_average.
+
+Streaming: the dataset holds clip indices only; each element is read from the cache
+by memory-mapping inside tf.numpy_function (only the cropped frames are copied).
+Randomness: each element is paired with a value of tf.data.Dataset.random(seed,
+rerandomize_each_iteration=True); crop offsets and teacher partners are drawn from a
+numpy Generator seeded by that value, so results do not depend on parallel map order,
+differ from epoch to epoch, and repeat exactly for the same seed.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from shared.cache import CacheEntry
+
+AUTOTUNE = tf.data.AUTOTUNE
+CROPS = ("random", "center")
+SHORT_CLIP = ("wrap", "zeros", "error")
+_SEED_MASK = (1 << 63) - 1
+
+
+class PipelineError(ValueError):
+    """The cache entry and the requested pipeline do not fit together."""
+
+
+def _indices(entry: CacheEntry, indices: Sequence[int] | None) -> np.ndarray:
+    idx = np.arange(entry.num_examples) if indices is None else np.asarray(indices, np.int64)
+    if idx.size == 0:
+        raise PipelineError(f"{entry.path}: no clip indices selected")
+    if idx.min() < 0 or idx.max() >= entry.num_examples:
+        raise PipelineError(f"{entry.path}: clip indices must be in [0, {entry.num_examples})")
+    return idx
+
+
+def _feature_dims(entry: CacheEntry, idx: np.ndarray) -> tuple[tuple[int, ...], set[int]]:
+    """Common trailing dims of the selected clips and the set of their lengths."""
+    dims = {entry.shape(int(i))[1:] for i in idx}
+    if len(dims) != 1:
+        raise PipelineError(f"{entry.path}: clips differ in feature shape {sorted(dims)}")
+    return dims.pop(), {entry.shape(int(i))[0] for i in idx}
+
+
+def fit_length(x: np.ndarray, length: int, short_clip: str, where: str) -> np.ndarray:
+    """Makes a clip shorter than `length` frames long enough: wrap (tile), zeros, or error."""
+    n = x.shape[0]
+    if n >= length:
+        return x
+    if short_clip == "error":
+        raise PipelineError(f"{where}: clip has {n} frames, fewer than crop_frames={length}")
+    if short_clip == "zeros":
+        pad = np.zeros((length - n,) + x.shape[1:], x.dtype)
+        return np.concatenate([x, pad], axis=0)
+    reps = -(-length // n)
+    return np.concatenate([x] * reps, axis=0)[:length]
+
+
+def _crop(entry: CacheEntry, i: int, crop_frames: int | None, crop: str, rng, short_clip: str):
+    """float32 [crop_frames or T, ...] of clip i, reading only the frames it needs."""
+    n = entry.shape(i)[0]
+    if crop_frames is None:
+        return entry.read_frames(i, 0, n)
+    if n <= crop_frames:
+        return fit_length(entry.read_frames(i, 0, n), crop_frames, short_clip,
+                          str(entry.clip_path(i)))
+    start = int(rng.integers(0, n - crop_frames + 1)) if crop == "random" else (n - crop_frames) // 2
+    return entry.read_frames(i, start, start + crop_frames)
+
+
+def _check_options(crop: str, short_clip: str, crop_frames: int | None) -> None:
+    if crop not in CROPS:
+        raise PipelineError(f"crop '{crop}' unknown (known: {', '.join(CROPS)})")
+    if short_clip not in SHORT_CLIP:
+        raise PipelineError(f"short_clip '{short_clip}' unknown (known: {', '.join(SHORT_CLIP)})")
+    if crop_frames is not None and crop_frames < 1:
+        raise PipelineError(f"crop_frames must be positive, got {crop_frames}")
+
+
+def _time_dim(crop_frames: int | None, lengths: set[int]) -> int | None:
+    if crop_frames is not None:
+        return crop_frames
+    return next(iter(lengths)) if len(lengths) == 1 else None
+
+
+def _finish(ds: tf.data.Dataset, batch_size: int | None, drop_remainder: bool,
+            time_dim: int | None) -> tf.data.Dataset:
+    if batch_size is not None:
+        if time_dim is None and batch_size > 1:
+            raise PipelineError("clips differ in length: give crop_frames to batch them")
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(AUTOTUNE)
+
+
+def _indexed_stream(idx: np.ndarray, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """(clip index int64, random int64) pairs; reshuffled and re-randomised each epoch."""
+    ds = tf.data.Dataset.from_tensor_slices(idx)
+    if shuffle:
+        ds = ds.shuffle(len(idx), seed=seed, reshuffle_each_iteration=True)
+    rand = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return tf.data.Dataset.zip((ds, rand))
+
+
+def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] | None = None,
+                 batch_size: int | None = 32, shuffle: bool = True, seed: int = 0,
+                 crop_frames: int | None = None, crop: str = "random",
+                 short_clip: str = "wrap", drop_remainder: bool = False,
+                 normalize: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
+    """Training (or whole-clip evaluation) dataset.
+
+    Args:
+      entry: cache entry.
+      num_classes: size of the one-hot labels.
+      indices: clips to use (default all), e.g. the training split's positions.
+      batch_size: None for unbatched elements.
+      shuffle: seeded shuffle, reshuffled every epoch.
+      crop_frames: None = whole clips; else crops of this many frames along time.
+      crop: "random" (training) or "center".
+      short_clip: clips shorter than crop_frames are "wrap"ped, zero-padded or an error.
+      normalize: (mean, std) broadcastable to one frame (see band_statistics).
+    Returns:
+      tf.data.Dataset of {"x", "y", "index"}.
+    """
+    _check_options(crop, short_clip, crop_frames)
+    idx = _indices(entry, indices)
+    dims, lengths = _feature_dims(entry, idx)
+    time_dim = _time_dim(crop_frames, lengths)
+    labels = tf.constant(entry.labels, tf.int64)                          # [num_examples]
+
+    def read(i, r):
+        rng = np.random.default_rng(int(r) & _SEED_MASK)
+        return _crop(entry, int(i), crop_frames, crop, rng, short_clip)
+
+    def to_element(i, r):
+        x = tf.numpy_function(read, [i, r], tf.float32, stateful=False)  # [T, ...]
+        x.set_shape((time_dim,) + dims)
+        if normalize is not None:
+            x = (x - normalize[0]) / normalize[1]                          # [T, ...]
+        y = tf.one_hot(labels[i], num_classes, dtype=tf.float32)          # [num_classes]
+        return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
+
+    ds = _indexed_stream(idx, shuffle, seed).map(to_element, num_parallel_calls=AUTOTUNE)
+    return _finish(ds, batch_size, drop_remainder, time_dim)
+
+
+def eval_crop_starts(num_frames: int, crop_frames: int, hop_frames: int) -> list[int]:
+    """Start frames of sliding crops covering a clip; the last crop ends at the clip's end."""
+    if hop_frames < 1:
+        raise PipelineError(f"hop_frames must be positive, got {hop_frames}")
+    if num_frames <= crop_frames:
+        return [0]
+    starts = list(range(0, num_frames - crop_frames + 1, hop_frames))
+    if starts[-1] != num_frames - crop_frames:
+        starts.append(num_frames - crop_frames)
+    return starts
+
+
+def make_eval_crops(entry: CacheEntry, num_classes: int, *, crop_frames: int,
+                    hop_frames: int | None = None, indices: Sequence[int] | None = None,
+                    batch_size: int | None = 64, short_clip: str = "wrap",
+                    normalize: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
+    """All crops of every clip, in clip order, for audio-level scores (paper 2, notes open 1).
+
+    Each element carries "index" (the clip), so `shared.metrics.clip_average` turns
+    crop predictions into clip predictions. hop_frames defaults to crop_frames.
+    """
+    _check_options("center", short_clip, crop_frames)
+    idx = _indices(entry, indices)
+    dims, _ = _feature_dims(entry, idx)
+    hop = crop_frames if hop_frames is None else hop_frames
+    pairs = np.array([(i, s) for i in idx for s in eval_crop_starts(entry.shape(int(i))[0],
+                                                                    crop_frames, hop)],
+                     dtype=np.int64)                                     # [num_crops, 2]
+    labels = tf.constant(entry.labels, tf.int64)
+
+    def read(i, start):
+        i, start = int(i), int(start)
+        n = entry.shape(i)[0]
+        x = entry.read_frames(i, start, min(n, start + crop_frames))
+        return fit_length(x, crop_frames, short_clip, str(entry.clip_path(i)))
+
+    def to_element(pair):
+        x = tf.numpy_function(read, [pair[0], pair[1]], tf.float32, stateful=False)
+        x.set_shape((crop_frames,) + dims)                                # [crop_frames, ...]
+        if normalize is not None:
+            x = (x - normalize[0]) / normalize[1]
+        y = tf.one_hot(labels[pair[0]], num_classes, dtype=tf.float32)   # [num_classes]
+        return {"x": x, "y": y, "index": tf.cast(pair[0], tf.int32)}
+
+    ds = tf.data.Dataset.from_tensor_slices(pairs).map(to_element, num_parallel_calls=AUTOTUNE)
+    return _finish(ds, batch_size, False, crop_frames)
+
+
+def same_class_pools(labels: np.ndarray, idx: np.ndarray) -> dict[int, np.ndarray]:
+    """Class -> the selected clip indices of that class (partners come only from `idx`)."""
+    return {int(c): idx[labels[idx] == c] for c in np.unique(labels[idx])}
+
+
+def draw_partners(i: int, pool: np.ndarray, partners: int, rng) -> list[int]:
+    """`partners` clips of i's class, never i itself unless i is alone in its class."""
+    others = pool[pool != i]
+    if others.size == 0:
+        return [i] * partners
+    return [int(p) for p in rng.choice(others, size=partners, replace=others.size < partners)]
+
+
+def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1,
+                       indices: Sequence[int] | None = None, batch_size: int | None = 40,
+                       shuffle: bool = True, seed: int = 0, crop_frames: int | None = None,
+                       short_clip: str = "wrap", drop_remainder: bool = False) -> tf.data.Dataset:
+    """Student clip and its teacher input (paper 1, Eq. 4; notes open 6).
+
+    "x_teacher" is the student's clip followed IN TIME by `partners` (1 or 2) other
+    clips of the same class, drawn afresh every epoch from `indices`; a clip alone in
+    its class is paired with itself. With crop_frames, every part is a random crop of
+    that length. Deterministic given `seed`.
+    """
+    if partners not in (1, 2):
+        raise PipelineError(f"partners must be 1 or 2 (20 s or 30 s teacher input), got {partners}")
+    _check_options("random", short_clip, crop_frames)
+    idx = _indices(entry, indices)
+    dims, lengths = _feature_dims(entry, idx)
+    time_dim = _time_dim(crop_frames, lengths)
+    labels_np = entry.labels
+    pools = same_class_pools(labels_np, idx)
+    labels = tf.constant(labels_np, tf.int64)
+
+    def read(i, r):
+        i = int(i)
+        rng = np.random.default_rng(int(r) & _SEED_MASK)
+        student = _crop(entry, i, crop_frames, "random", rng, short_clip)    # [T, ...]
+        mates = draw_partners(i, pools[int(labels_np[i])], partners, rng)
+        parts = [student] + [_crop(entry, p, crop_frames, "random", rng, short_clip) for p in mates]
+        return student, np.concatenate(parts, axis=0)                         # [T, ...], [T', ...]
+
+    def to_element(i, r):
+        x, xt = tf.numpy_function(read, [i, r], (tf.float32, tf.float32), stateful=False)
+        x.set_shape((time_dim,) + dims)
+        teacher_time = None if time_dim is None else time_dim * (1 + partners)
+        xt.set_shape((teacher_time,) + dims)
+        y = tf.one_hot(labels[i], num_classes, dtype=tf.float32)
+        return {"x": x, "x_teacher": xt, "y": y, "index": tf.cast(i, tf.int32)}
+
+    ds = _indexed_stream(idx, shuffle, seed).map(to_element, num_parallel_calls=AUTOTUNE)
+    return _finish(ds, batch_size, drop_remainder, time_dim)
+
+
+def band_statistics(entry: CacheEntry, indices: Sequence[int] | None = None,
+                    min_std: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Per-(bin, channel) mean and std over all frames of the selected clips, streamed.
+
+    Use the TRAINING split's indices (notes "paper 2 open 2"); returns float32 arrays of
+    shape entry.shape(i)[1:], ready for `normalize=`.
+    """
+    idx = _indices(entry, indices)
+    total = sq = None
+    count = 0
+    for i in idx:
+        x = entry.read(int(i)).astype(np.float64)                          # [T, ...]
+        s, s2 = x.sum(axis=0), np.square(x).sum(axis=0)
+        total = s if total is None else total + s
+        sq = s2 if sq is None else sq + s2
+        count += x.shape[0]
+    mean = total / count
+    std = np.sqrt(np.maximum(sq / count - mean ** 2, 0.0))
+    return mean.astype(np.float32), np.maximum(std, min_std).astype(np.float32)
