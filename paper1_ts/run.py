@@ -3,6 +3,8 @@
     python -m paper1_ts.run --table 2                    # Table 2 shape check, full size
     python -m paper1_ts.run --table 3                    # Table 3 shape check (Res4 = 240)
     python -m paper1_ts.run --table 3 --res4-filters 120 # Table 3 as printed: reports the mismatch
+    python -m paper1_ts.run --table 4 --preset demo      # a result table (1, 4, 5, 6), see commands.py
+    python -m paper1_ts.run --figure 2 --preset demo     # a figure (1, 2)
 
 Each table number maps to a handler in TABLE_HANDLERS (a handler takes the parsed
 arguments and returns the exit code); the result tables are added there as further
@@ -28,9 +30,19 @@ def _shape_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _result_table(args: argparse.Namespace) -> int:
+    """Tables 1, 4, 5, 6: train/evaluate and check (paper1_ts/commands.py)."""
+    from paper1_ts import commands
+    return commands.run_result_table(args)
+
+
 TABLE_HANDLERS: dict[str, Handler] = {
+    "1": _result_table,
     "2": _shape_check,
     "3": _shape_check,
+    "4": _result_table,
+    "5": _result_table,
+    "6": _result_table,
 }
 
 
@@ -39,11 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m paper1_ts.run",
         description="Paper 1 (Heo et al. 2019): reproduce a table.")
-    parser.add_argument("--table", required=True, choices=sorted(TABLE_HANDLERS),
+    parser.add_argument("--table", choices=sorted(TABLE_HANDLERS),
                         help="table number of paper 1")
     parser.add_argument("--res4-filters", type=int, default=None, metavar="N",
                         help="Table 3 only: width of Res4 (default 240, register "
                              "p1-res4-filters; 120 = as printed)")
+    from paper1_ts.commands import add_arguments    # --figure, --preset, --seeds, ... (no TensorFlow)
+    add_arguments(parser)
     return parser
 
 
@@ -51,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv`, runs the table's handler and returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if (args.table is None) == (args.figure is None):
+        parser.error("give exactly one of --table N or --figure N")
+    if args.figure is not None:
+        from paper1_ts import commands
+        return commands.run_figure(args)
     if args.res4_filters is not None and args.table != "3":
         parser.error("--res4-filters applies to --table 3 only")
     if args.res4_filters is not None and args.res4_filters < 1:

@@ -1,0 +1,161 @@
+"""Trains one paper-1 model (a `tables.JobRef`) and saves it in the model store.
+
+A job is a one-hot model (baseline, or a teacher on joined segments) or a TS student
+whose frozen teacher is reloaded from the store. The CNN-GRU is always trained in two
+steps (Sec. 4.2: CNN with a pooling head, then the GRU attached and the whole model
+retrained); the raw CNN in one. After the fixed epoch budget the model's 64-d
+embeddings of the training and evaluation splits (10 s clips) are extracted and saved
+with the weights; the SVM back-end (tables.run_metrics) reads them.
+
+    runner = JobRunner(data_context(params))
+    runner(ref, plan)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from paper1_ts import backend_svm, train
+from paper1_ts.experiments import ModelJob
+from paper1_ts.models import build_cnn_gru, build_raw_cnn, copy_cnn_weights
+from paper1_ts.params import Paper1Params
+from paper1_ts.train_params import TSParams
+from shared.distribute import make_strategy
+
+
+def model_params_for(job_family: str, segments: int | None, params: Paper1Params):
+    """Network params whose input holds `segments` joined clips (None = any length)."""
+    net = params.model_of(job_family)
+    if job_family == "raw":
+        length = None if segments is None else (net.input_length * segments if net.input_length else None)
+        return replace(net, input_length=length)
+    frames = None if segments is None else (net.input_frames * segments if net.input_frames else None)
+    return replace(net, input_frames=frames)
+
+
+def build(job_family: str, segments: int | None, params: Paper1Params, head: str = "gru",
+          name: str | None = None) -> keras.Model:
+    """A fresh network of `job_family` for inputs of `segments` joined clips."""
+    net = model_params_for(job_family, segments, params)
+    if job_family == "raw":
+        return build_raw_cnn(net, name=name or "raw_cnn")
+    return build_cnn_gru(net, head=head, name=name)
+
+
+def ts_params(job: ModelJob, params: Paper1Params) -> TSParams:
+    """The trainer's TSParams for a student job (per-run T / point / teacher input)."""
+    assert job.ts is not None
+    concat = job.ts.teacher_segments > 1
+    return replace(params.ts, temperature=job.ts.temperature, loss=job.ts.point,
+                   teacher_query="concat" if concat else "base",
+                   teacher_train_input=params.ts.teacher_train_input if concat else "base")
+
+
+def load_teacher(job: ModelJob, teacher_key: str, plan, strategy) -> keras.Model:
+    """The frozen teacher (GRU head for the CNN-GRU), input length free, from the store."""
+    with strategy.scope():
+        teacher = build(job.family, None, plan.params, head="gru", name="teacher")
+    teacher.load_weights(plan.store.weights_path(teacher_key))
+    teacher.trainable = False
+    return teacher
+
+
+class JobRunner:
+    """Callable `runner(ref, plan)` that trains and stores one model.
+
+    Args:
+      data: a DataContext (paper1_ts.data): datasets of pipeline dicts for the plan's
+        params.
+    """
+
+    def __init__(self, data):
+        self.data = data
+
+    def __call__(self, ref, plan) -> None:
+        params: Paper1Params = plan.params
+        job: ModelJob = ref.job
+        keras.utils.set_random_seed(ref.seed)
+        strategy = make_strategy(params.distribute)
+        t0 = time.time()
+        # Every training input carries the student's clip plus partners when a model
+        # needs joined segments (a 20 s teacher to train, or to query).
+        partners = (job.input_segments - 1) if job.ts is None else (job.ts.teacher_segments - 1)
+        train_ds = self.data.train_dataset(job.family, partners=partners, seed=ref.seed)
+        tp = params.train
+        if job.ts is None:
+            key = "x_teacher" if job.input_segments > 1 else "x"
+            if job.family == "raw":
+                with strategy.scope():
+                    model = build("raw", job.input_segments, params)
+                history = train.train_baseline(model, train_ds, tp, input_key=key, strategy=strategy)
+            else:
+                with strategy.scope():
+                    pool = build("spec", job.input_segments, params, head="pool", name="cnn_pool")
+                    model = build("spec", job.input_segments, params, head="gru", name="cnn_gru")
+                history = train.train_two_step_cnn_gru(pool, model, copy_cnn_weights, train_ds, tp,
+                                                       input_key=key, strategy=strategy)
+        else:
+            teacher = load_teacher(job, ref.teacher_key, plan, strategy)
+            ts = ts_params(job, params)
+            if job.family == "raw":
+                with strategy.scope():
+                    model = build("raw", 1, params, name="student")
+                history = train.train_student_ts(teacher, model, train_ds, tp, ts, strategy=strategy)
+            else:
+                with strategy.scope():
+                    pool = build("spec", 1, params, head="pool", name="student_pool")
+                    model = build("spec", 1, params, head="gru", name="student")
+                history = train.train_student_ts_two_step(teacher, pool, model, copy_cnn_weights,
+                                                          train_ds, tp, ts, strategy=strategy)
+        train_seconds = time.time() - t0
+        outputs = self.embeddings(model, job)
+        info = {"train_seconds": round(train_seconds, 3), "history": history,
+                "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
+        plan.store.save(ref.key, ref.description, model.save_weights, outputs, info)
+
+    def embeddings(self, model: keras.Model, job: ModelJob) -> dict[str, np.ndarray]:
+        """Embeddings + logits of both splits on 10 s clips (the model's own length for a
+        one-hot teacher of joined clips is not needed: students and SVMs see 10 s)."""
+        if job.input_segments > 1:                  # a teacher built for joined clips
+            flexible = build(job.family, None, self._params_of(), head="gru", name="teacher_10s")
+            flexible.set_weights(model.get_weights())
+            model = flexible
+        out = {}
+        for split in ("train", "eval"):
+            ds = self.data.embed_dataset(job.family, split)
+            emb = backend_svm.extract_embeddings(model, ds)
+            logits = backend_svm.extract_embeddings(model, ds, output="logits")
+            out[f"{split}_embedding"] = emb.vectors
+            out[f"{split}_label"] = emb.labels
+            out[f"{split}_index"] = emb.index
+            out[f"{split}_logits"] = logits.vectors
+        return out
+
+    def _params_of(self) -> Paper1Params:
+        return self.data.params
+
+
+def measure_step_seconds(params: Paper1Params, families=("raw", "spec"), repeats: int = 2) -> dict[str, float]:
+    """Seconds per training step (global batch, 10 s input, one-hot) of each family,
+    measured on random inputs after one warm-up step; used for the plan's time estimate."""
+    out = {}
+    strategy = make_strategy(params.distribute)
+    batch = params.train.batch_size
+    for family in families:
+        shape = model_params_for(family, 1, params).input_shape
+        x = tf.random.normal((batch, *shape))
+        y = tf.one_hot(tf.zeros(batch, tf.int32), params.model_of(family).num_classes)
+        ds = tf.data.Dataset.from_tensors({"x": x, "y": y, "index": tf.range(batch)})
+        with strategy.scope():
+            model = build(family, 1, params, head="gru")
+        trainer = train.make_supervised(model, params.train, "x", strategy)
+        trainer.fit(ds, epochs=1, verbose=0)          # warm-up: tracing and graph building
+        t0 = time.time()
+        trainer.fit(ds.repeat(repeats), epochs=1, verbose=0)
+        out[family] = (time.time() - t0) / repeats
+    return out

@@ -1,0 +1,300 @@
+"""Runs a paper-1 result table: plan -> (shared) model jobs -> run records -> checker.
+
+    outcome = run_table(table_by_number(4), resolve_params("demo"))
+
+A table's runs need trained models (`experiments.ModelJob`: baselines, teachers, TS
+students). Each model at one seed is keyed by its resolved configuration in a
+`ModelStore` under <results>/paper1/_store, so a model shared by several tables
+(Table 1's baselines = Table 6 "W/O TS" = Table 4's 10 s teachers) is trained once and
+an interrupted table resumes at model granularity. Every number is the accuracy of the
+SVM back-end (Sec. 2.2) on the evaluation split (fold1_evaluate), with the model left
+after the fixed epoch budget: nothing is selected on the evaluation split.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from paper1_ts.experiments import ModelJob, RunSpec, TableSpec
+from paper1_ts.params import Paper1Params, deviations_from_paper
+from paper1_ts.store import ModelStore, describe_key
+from replication.records import RecordExistsError, RunRecord, now_iso, run_dir, write_record
+from shared.config import to_dict
+
+STORE_DIR = "paper1/_store"        # under the results root
+COMMON_DECISIONS = ("p1-spectrogram", "p1-res4-filters", "p1-res-block-order", "p1-leaky-relu")
+
+
+def teacher_of(job: ModelJob, params: Paper1Params) -> ModelJob | None:
+    """The one-hot model that teaches `job` under params.ts.teacher_train_input.
+
+    "concat" (default): the teacher is trained on the same number of joined segments it is
+    queried on; "base": every teacher is the 10 s baseline, queried on joined segments
+    (register p1-teacher-training).
+    """
+    if job.ts is None:
+        return None
+    segments = job.ts.teacher_segments if params.ts.teacher_train_input == "concat" else 1
+    return ModelJob(job.family, input_segments=segments)
+
+
+def chain(job: ModelJob, params: Paper1Params) -> tuple[ModelJob, ...]:
+    teacher = teacher_of(job, params)
+    return (teacher, job) if teacher is not None else (job,)
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """One model at one seed, with its store key."""
+    job: ModelJob
+    seed: int
+    key: str
+    teacher_key: str | None
+    description: dict = field(compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"seed {self.seed}  {self.job.label}"
+
+
+def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | None) -> dict:
+    """What determines a trained model: the store key is the hash of this dict."""
+    train = {k: v for k, v in to_dict(params.train).items() if k != "verbose"}
+    if job.family == "raw":               # the raw CNN is trained in one step
+        train.pop("pool_epochs"), train.pop("gru_epochs")
+    else:
+        train.pop("epochs")
+    ts = None
+    if job.ts is not None:
+        ts = {"temperature": job.ts.temperature, "teacher_segments": job.ts.teacher_segments,
+              "point": job.ts.point, "teacher_mode": params.ts.teacher_mode,
+              "teacher_train_input": params.ts.teacher_train_input}
+        if job.ts.point in ("hidden",):   # T plays no part in Eq. (5)
+            ts.pop("temperature"), ts.pop("teacher_mode")
+        if job.ts.point == "both":
+            ts.update(output_weight=params.ts.output_weight, hidden_weight=params.ts.hidden_weight)
+    data = to_dict(params.data)
+    for k in ("root", "cache_root", "cache_dtype", "auto_prepare_demo"):
+        data.pop(k)
+    return {"paper": "paper1", "family": job.family, "input_segments": job.input_segments,
+            "data": data, "features": to_dict(params.features_of(job.family)),
+            "model": to_dict(params.model_of(job.family)), "train": train, "ts": ts,
+            "teacher": teacher_key, "svm_embeddings": "embedding", "seed": seed}
+
+
+@dataclass
+class Plan:
+    """Everything a table run will do, printed before it starts."""
+    table: TableSpec
+    params: Paper1Params
+    preset: str
+    seeds: tuple[int, ...]
+    jobs: list[JobRef]                                   # distinct, teachers first
+    systems: dict[tuple[str, int], tuple[JobRef, ...]]   # (run, seed) -> the run's systems
+    store: ModelStore
+    clips: dict[str, int] = field(default_factory=dict)  # split -> clip count (when known)
+
+    def pending(self) -> list[JobRef]:
+        return [j for j in self.jobs if not self.store.has(j.key)]
+
+
+def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
+              clips: dict[str, int] | None = None) -> Plan:
+    """Resolves every (run, seed) of `table` to store keys (no training, no data read)."""
+    store = ModelStore(Path(params.results_root) / STORE_DIR)
+    refs: dict[tuple[ModelJob, int], JobRef] = {}
+
+    def ref(job: ModelJob, seed: int) -> JobRef:
+        if (job, seed) not in refs:
+            teacher = teacher_of(job, params)
+            tkey = ref(teacher, seed).key if teacher is not None else None
+            desc = describe(job, seed, params, tkey)
+            refs[(job, seed)] = JobRef(job, seed, describe_key(desc), tkey, desc)
+        return refs[(job, seed)]
+
+    systems = {}
+    for seed in params.seed_list:
+        for run in table.runs:
+            systems[(run.name, seed)] = tuple(ref(s, seed) for s in run.systems)
+    return Plan(table, params, preset, params.seed_list, list(refs.values()), systems, store,
+                dict(clips or {}))
+
+
+def epochs_of(job: ModelJob, params: Paper1Params) -> int:
+    """Training epochs of one model (the CNN-GRU counts both steps)."""
+    return params.train.epochs if job.family == "raw" else params.train.pool_epochs + params.train.gru_epochs
+
+
+def steps_of(job: ModelJob, params: Paper1Params, n_train: int | None) -> int | None:
+    """Optimizer steps of one model, or None when the clip count is unknown."""
+    if params.train.steps_per_epoch:
+        per_epoch = params.train.steps_per_epoch
+    elif n_train is None:
+        return None
+    else:
+        per_epoch = math.ceil(n_train / params.train.batch_size)
+    return per_epoch * epochs_of(job, params)
+
+
+def step_cost_factor(job: ModelJob, params: Paper1Params) -> float:
+    """Cost of one step relative to a 10 s one-hot step of the same family (estimate only):
+    inputs of n segments cost n; a TS step adds the teacher's forward pass (~1/3 of a
+    training step per segment)."""
+    if job.ts is None:
+        return float(job.input_segments)
+    return 1.0 + job.ts.teacher_segments / 3.0
+
+
+def estimate_seconds(plan: Plan, step_seconds: dict[str, float]) -> float | None:
+    """Training time of the pending jobs from measured per-family step times."""
+    n_train = plan.clips.get(plan.params.data.train_split)
+    total = 0.0
+    for ref in plan.pending():
+        steps = steps_of(ref.job, plan.params, n_train)
+        if steps is None or ref.job.family not in step_seconds:
+            return None
+        total += steps * step_seconds[ref.job.family] * step_cost_factor(ref.job, plan.params)
+    return total
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s"
+
+
+def plan_text(plan: Plan, estimate: float | None = None, step_seconds: dict[str, float] | None = None) -> str:
+    """Human-readable plan: runs, models (done / to train), epochs, clips, time estimate."""
+    p = plan.params
+    n_train = plan.clips.get(p.data.train_split)
+    lines = [f"{plan.table.name} (Table {plan.table.number}: {plan.table.caption})",
+             f"  preset {plan.preset}, data set {p.data.dataset}, seeds {list(plan.seeds)}, "
+             f"results {p.results_root}",
+             "  clips: " + (", ".join(f"{k} {v}" for k, v in plan.clips.items()) or "unknown (data not read)"),
+             f"  batch {p.train.batch_size}, Adam lr {p.train.learning_rate:g}; epochs: raw {p.train.epochs}, "
+             f"CNN-GRU {p.train.pool_epochs} (pool head) + {p.train.gru_epochs} (GRU); evaluated: last epoch",
+             f"  runs ({len(plan.table.runs)} x {len(plan.seeds)} seed(s)):"]
+    for run in plan.table.runs:
+        what = " + ".join(s.label for s in run.systems)
+        kind = "score-sum ensemble of " if run.is_ensemble else ""
+        lines.append(f"    {run.name:<20} {run.row} / {run.column}: {kind}{what}")
+    if plan.table.published_only:
+        lines.append(f"  published only, not rerun: {', '.join(plan.table.published_only)}")
+    pending = set(id(r) for r in plan.pending())
+    lines.append(f"  models ({len(plan.jobs)}, {len(plan.pending())} to train, "
+                 f"{len(plan.jobs) - len(plan.pending())} reused from {plan.store.root}):")
+    for ref in plan.jobs:
+        state = "train" if id(ref) in pending else "done "
+        steps = steps_of(ref.job, p, n_train)
+        lines.append(f"    [{state}] {ref.key}  {ref.label}  ({epochs_of(ref.job, p)} epochs"
+                     + (f", {steps} steps" if steps is not None else "") + ")")
+    if step_seconds:
+        lines.append("  measured train step: " + ", ".join(
+            f"{k} {v * 1000:.0f} ms" for k, v in sorted(step_seconds.items())))
+    if estimate is not None:
+        lines.append(f"  estimated training time: {_hms(estimate)} (plus feature extraction "
+                     "on first use and SVM scoring)")
+    return "\n".join(lines)
+
+
+def run_scores(refs: tuple[JobRef, ...], store: ModelStore, params: Paper1Params,
+               n_classes: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """SVM scores [N, C] of a system, or the score-sum ensemble of several (Sec. 2.2),
+    on the evaluation split, from the stored embeddings. Returns (scores, labels, extra)."""
+    from paper1_ts import backend_svm as svm
+
+    scores, extra, labels = [], {"systems": []}, None
+    for ref in refs:
+        out, payload = store.load(ref.key)
+        train = svm.Embeddings(out["train_embedding"], out["train_label"], out["train_index"])
+        evaluation = svm.Embeddings(out["eval_embedding"], out["eval_label"], out["eval_index"])
+        if labels is not None and not np.array_equal(labels, evaluation.labels):
+            raise ValueError(f"{store.path(ref.key)}: evaluation clips differ between the ensemble's models")
+        labels = evaluation.labels
+        s = svm.svm_backend(train, evaluation, params.svm, n_classes, seed=ref.seed)
+        scores.append(s)
+        extra["systems"].append({
+            "key": ref.key, "model": ref.job.label, "svm_accuracy": svm.accuracy(s, labels),
+            "softmax_accuracy": float(np.mean(np.argmax(out["eval_logits"], -1) == labels)),
+            "train_seconds": payload["info"].get("train_seconds")})
+    combined = svm.ensemble_scores(scores) if len(scores) > 1 else scores[0]
+    return combined, labels, extra
+
+
+def run_metrics(refs: tuple[JobRef, ...], store: ModelStore, params: Paper1Params,
+                n_classes: int) -> tuple[dict, dict]:
+    """SVM accuracy of one run (FRACTION) and extra facts for its record."""
+    from paper1_ts import backend_svm as svm
+
+    scores, labels, extra = run_scores(refs, store, params, n_classes)
+    extra["evaluated_clips"] = int(len(labels))
+    extra["metric"] = ("accuracy of the SVM back-end on the evaluation split"
+                       + (" (score-sum ensemble: mean of the models' SVM scores)" if len(refs) > 1 else ""))
+    return {"accuracy": svm.accuracy(scores, labels), "map_at_3": None}, extra
+
+
+@dataclass
+class TableOutcome:
+    plan: Plan
+    records: list[tuple[Path, RunRecord]]
+    report: object | None                 # replication.check.CheckReport
+    seconds: float
+
+
+JobRunner = Callable[[JobRef, Plan], None]     # trains one model and saves it in plan.store
+
+
+def train_pending(plan: Plan, job_runner: JobRunner, echo: Callable[[str], None] = print) -> None:
+    """Trains every model of the plan not yet in the store (teachers first), with a progress bar."""
+    from tqdm.auto import tqdm
+
+    pending = plan.pending()
+    for ref in tqdm(pending, desc=f"{plan.table.name} models", unit="model", disable=not pending):
+        echo(f"training {ref.key}: {ref.label}")
+        t0 = time.time()
+        job_runner(ref, plan)
+        echo(f"  done in {time.time() - t0:.1f} s")
+
+
+def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, check: bool = True,
+              n_classes: int = 10, echo: Callable[[str], None] = print,
+              reference_dir: str | None = None) -> TableOutcome:
+    """Trains the plan's pending models, writes one record per (run, seed), runs the checker."""
+    from replication.check import check_records
+    from replication.report import check_text
+
+    start = time.time()
+    p = plan.params
+    # Refuse to redo finished records before spending any time training.
+    if not overwrite:
+        for run in plan.table.runs:
+            for seed in plan.seeds:
+                path = run_dir(p.results_root, plan.table.name, run.name, seed) / "results.json"
+                if path.exists():
+                    raise RecordExistsError(f"{path} exists; pass --overwrite to replace it")
+    train_pending(plan, job_runner, echo)
+    deviations = deviations_from_paper(p)
+    decisions = sorted(set(COMMON_DECISIONS) | set(plan.table.decisions))
+    records = []
+    for run in plan.table.runs:
+        for seed in plan.seeds:
+            started = now_iso()
+            metrics, extra = run_metrics(plan.systems[(run.name, seed)], plan.store, p, n_classes)
+            extra.update(plan_preset=plan.preset, store=str(plan.store.root))
+            record = RunRecord(
+                table=plan.table.name, run=run.name, preset=plan.preset, seed=seed, metrics=metrics,
+                published_cell={"table": plan.table.number, "row": run.row, "column": run.column},
+                faithful=not deviations, deviations=deviations, decisions=decisions,
+                dataset=p.data.dataset, extra=extra, started=started)
+            path = write_record(record, p.results_root, config=p, overwrite=overwrite)
+            records.append((path, record))
+    report = None
+    if check:
+        report = check_records(records, reference="auto", reference_dir=reference_dir)
+        echo(check_text(report))
+    return TableOutcome(plan, records, report, time.time() - start)
