@@ -89,7 +89,7 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
     With require_data=False (a dry run) a missing root gives an empty context whose
     clip counts come from the data set's spec, so a plan can be printed anywhere.
     """
-    from shared.datasets import get_dataset
+    from shared.datasets.registry import get_dataset
     name = params.data.dataset or paper_dataset
     options: dict = {}
     if name == "fsdkaggle2018":
@@ -99,7 +99,7 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
     module = get_dataset("esc50" if name == "esc10" else name)
     root = Path(data_root or params.data.root or Path(DEFAULT_DATA_ROOT) / name)
     if not root.exists() and not require_data:
-        spec = module.spec(**({"esc10_only": name == "esc10"} if name in ("esc50", "esc10") else {}))
+        spec = module.spec(None, **({"esc10_only": name == "esc10"} if name in ("esc50", "esc10") else {}))
         return DataContext(name, paper_dataset, root, spec, (), (), "?", "?", options,
                            [f"data set not found at {root} (dry run: plan only)"])
     if not root.exists():
@@ -134,9 +134,7 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         from shared.audio import audio_info
         spec_options = {"esc10_only": name == "esc10",
                         "sample_rate": audio_info(train[0].path).sample_rate}
-    if name == "demo":
-        spec_options = {"params": module.read_params(root)}
-    return DataContext(name, paper_dataset, root, module.spec(**spec_options), train, test,
+    return DataContext(name, paper_dataset, root, module.spec(root, **spec_options), train, test,
                        train_split, test_split, options, deviations)
 
 
@@ -172,7 +170,9 @@ def training_params(params: ExperimentParams):
     """paper2_multirep.params training config: the named preset + the experiment's overrides."""
     from paper2_multirep import params as p2
     from shared.config import load_config, override
-    preset = Path(__file__).resolve().parent / "presets" / f"{params.training_preset}.yaml"
+    preset = Path(params.training_preset)
+    if preset.suffix not in (".yaml", ".yml"):
+        preset = Path(__file__).resolve().parent / "presets" / f"{params.training_preset}.yaml"
     train = load_config(p2.TrainParams, preset)
     if params.training_overrides:
         train = override(train, params.training_overrides, source="training_overrides")
@@ -201,14 +201,101 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
 
     outputs: "labels" [clips] int, "clip_ids" [clips] str, and per branch i
       "probs_i" / "logits_i" [clips, C] audio-level (crops averaged) on the test split.
-    info: "faithful", "deviations", "decisions", "started".
+    info: "faithful", "deviations", "decisions", "started", "history".
     """
-    raise NotImplementedError("waiting for paper2_multirep.cyclic")
+    import keras
+    from paper2_multirep.branches import build_branch
+    from paper2_multirep.cyclic import BranchData, CyclicDistiller
+    from replication.records import now_iso
+    from shared.distribute import make_strategy
+    from shared.pipeline import band_statistics, make_dataset, make_eval_crops
+
+    if kind not in ("independent", "cyclic"):
+        raise ValueError(f"unknown job kind '{kind}'")
+    started = now_iso()
+    keras.utils.set_random_seed(seed)
+    strategy = make_strategy(params.distribute)
+    num_classes = len(data.classes)
+    crop, hop = params.data.crop_frames, params.data.eval_hop_frames
+    models, branch_data, tests, notes, faithful = [], [], [], [], True
+    first_params = None
+    for i, branch in enumerate(branches):
+        train_p = branch_training_params(params, branch)
+        first_params = first_params or train_p
+        batch = train_p.optim.batch_size
+        train_entry, test_entry = cache_entries(branch.representation, params, data)
+        norm = band_statistics(train_entry)       # per-(bin, channel) stats of the TRAINING split
+
+        def train_ds(pass_index, entry=train_entry, norm=norm, i=i, batch=batch):
+            return make_dataset(entry, num_classes, batch_size=batch, shuffle=True,
+                                seed=seed * 100_003 + i * 1_009 + int(pass_index),
+                                crop_frames=crop, normalize=norm)
+
+        soft = (make_eval_crops(train_entry, num_classes, crop_frames=crop, hop_frames=hop,
+                                batch_size=batch, normalize=norm) if kind == "cyclic" else None)
+        tests.append(make_eval_crops(test_entry, num_classes, crop_frames=crop, hop_frames=hop,
+                                     batch_size=batch, normalize=norm))
+        shape = (crop, *train_entry.shape(0)[1:])
+        with strategy.scope():
+            built = build_branch(train_p.branch, shape, num_classes, name=f"b{i}_{branch.key}")
+        faithful = faithful and built.faithful
+        notes.extend(f"{branch.key}: {n}" for n in built.notes)
+        models.append(built.model)
+        branch_data.append(BranchData(train=train_ds, soft=soft, name=branch.key))
+    distiller = CyclicDistiller(models, branch_data, num_train_clips=data.num_train,
+                                num_classes=num_classes, params=first_params, seed=seed,
+                                strategy=strategy, independent=(kind == "independent"), log=log)
+    history = distiller.run()
+    outs = distiller.evaluate(tests, num_clips=data.num_test)
+    outputs: dict[str, np.ndarray] = {
+        "labels": np.array([e.label for e in data.test], dtype=np.int64),
+        "clip_ids": np.array([e.clip_id for e in data.test]),
+    }
+    for i, out in enumerate(outs):
+        outputs[f"probs_{i}"] = np.asarray(out.probs, dtype=np.float32)
+        outputs[f"logits_{i}"] = np.asarray(out.logits, dtype=np.float32)
+    info = {"faithful": faithful, "deviations": notes, "started": started,
+            "history": [{k: (float(v) if isinstance(v, (float, np.floating)) else v)
+                         for k, v in row.items()} for row in (history or [])][-8:]}
+    return outputs, info
 
 
-def measure_epoch_seconds(branches, params: ExperimentParams, data: DataContext) -> dict[str, float]:
-    """Seconds per training epoch of each branch, from a few timed steps on this machine."""
-    raise NotImplementedError
+def crop_shape(representation: str, params: ExperimentParams, data: DataContext) -> tuple[int, int, int]:
+    """(frames, bins, channels) of one training crop of a representation."""
+    features = feature_params(representation, data.spec.sample_rate)
+    num_samples = int(round((data.spec.clip_seconds or 1.0) * data.spec.sample_rate))
+    frames, bins, channels = features.output_shape(num_samples, data.spec.channels)
+    return (params.data.crop_frames, bins, channels)
+
+
+def measure_epoch_seconds(branches, params: ExperimentParams, data: DataContext,
+                          steps: int = 3) -> dict[str, float]:
+    """Seconds per pass over the training split of each branch, from timed steps here.
+
+    Builds each branch, runs one warm-up and `steps` timed SGD steps on a random batch
+    of the crop shape; one pass = ceil(train clips / batch) steps (one crop per clip).
+    """
+    import keras
+    from paper2_multirep.branches import build_branch
+    out: dict[str, float] = {}
+    num_classes = len(data.classes)
+    for branch in branches:
+        train = branch_training_params(params, branch)
+        batch = min(train.optim.batch_size, max(1, data.num_train))
+        shape = crop_shape(branch.representation, params, data)
+        built = build_branch(train.branch, shape, num_classes, quiet=True)
+        model = built.model
+        model.compile(optimizer=keras.optimizers.SGD(0.001),
+                      loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+        x = np.random.default_rng(0).standard_normal((batch, *shape)).astype("float32")
+        y = np.eye(num_classes, dtype="float32")[np.arange(batch) % num_classes]
+        model.train_on_batch(x, y)                                    # warm-up (tracing)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(x, y)
+        per_step = (time.perf_counter() - start) / steps
+        out[branch.key] = per_step * -(-data.num_train // batch)
+    return out
 
 
 # ------------------------------------------------------------------- metrics/check

@@ -34,7 +34,7 @@ PRESET_DIR = Path(__file__).resolve().parent / "presets"
 STORE_DIR = "paper2/_store"       # under the results root
 
 # Register ids every paper-2 table run depends on (replication/decisions/paper2.yaml).
-DECISIONS = ("p2-crops", "p2-eval-crops", "p2-fig-partners", "p2-demo-dataset")
+DECISIONS = ("p2-train-crops", "p2-eval-crops", "p2-demo-dataset", "p2-fsdkaggle-train-set")
 
 
 def resolve_params(preset: str = "paper", overrides: dict | None = None) -> ExperimentParams:
