@@ -8,7 +8,7 @@ Layout under the dataset root:
   audio_train/<fname>, audio_test/<fname>   44.1 kHz, mono, 16-bit PCM WAV, 0.3-30 s
 
 Splits: "train" (all 9473 clips, or the 3710 manually verified ones with
-verified_only=True, register p2-fsd-train-subset) and "test" (the 1600 scored clips).
+verified_only=True, register p2-fsdkaggle-train-set) and "test" (the 1600 scored clips).
 Class order: the 41 labels sorted by Python string order (codepoints), label i =
 CLASSES[i]; the metadata may not use any other label.
 `Example.group` is the freesound_id (one Freesound upload per clip).
