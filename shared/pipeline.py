@@ -92,13 +92,41 @@ def _time_dim(crop_frames: int | None, lengths: set[int]) -> int | None:
     return next(iter(lengths)) if len(lengths) == 1 else None
 
 
-def _finish(ds: tf.data.Dataset, batch_size: int | None, drop_remainder: bool,
-            time_dim: int | None) -> tf.data.Dataset:
-    if batch_size is not None:
-        if time_dim is None and batch_size > 1:
-            raise PipelineError("clips differ in length: give crop_frames to batch them")
+def _check_batching(batch_size: int | None, time_dim: int | None) -> None:
+    if batch_size is not None and batch_size < 1:
+        raise PipelineError(f"batch_size must be positive or None, got {batch_size}")
+    if batch_size is not None and batch_size > 1 and time_dim is None:
+        raise PipelineError("clips differ in length: give crop_frames to batch them")
+
+
+def _read_mapped(ds: tf.data.Dataset, read_one, tout, batch_size: int | None,
+                 drop_remainder: bool, to_element) -> tf.data.Dataset:
+    """Maps (index, key) pairs to elements; with a batch size, whole batches are read in
+    one tf.numpy_function call (far less Python overhead than one call per clip)."""
+    single = not isinstance(tout, tuple)
+
+    def read_many(ii, kk):
+        outs = [read_one(i, k) for i, k in zip(ii, kk)]
+        if single:
+            return np.stack(outs)
+        return tuple(np.stack(parts) for parts in zip(*outs))
+
+    if batch_size is None:
+        fn = read_one
+    else:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(AUTOTUNE)
+        fn = read_many
+
+    def mapper(i, k):
+        arrays = tf.numpy_function(fn, [i, k], tout, stateful=False)
+        return to_element(i, arrays)
+
+    return ds.map(mapper, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def _with_shape(x: tf.Tensor, batched: bool, shape: tuple) -> tf.Tensor:
+    x.set_shape(((None,) if batched else ()) + shape)
+    return x
 
 
 def _indexed_stream(idx: np.ndarray, shuffle: bool, seed: int) -> tf.data.Dataset:
@@ -134,22 +162,23 @@ def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] 
     idx = _indices(entry, indices)
     dims, lengths = _feature_dims(entry, idx)
     time_dim = _time_dim(crop_frames, lengths)
+    _check_batching(batch_size, time_dim)
     labels = tf.constant(entry.labels, tf.int64)                          # [num_examples]
+    batched = batch_size is not None
 
     def read(i, r):
         rng = np.random.default_rng(int(r) & _SEED_MASK)
-        return _crop(entry, int(i), crop_frames, crop, rng, short_clip)
+        return _crop(entry, int(i), crop_frames, crop, rng, short_clip)  # [T, ...]
 
-    def to_element(i, r):
-        x = tf.numpy_function(read, [i, r], tf.float32, stateful=False)  # [T, ...]
-        x.set_shape((time_dim,) + dims)
+    def to_element(i, x):
+        x = _with_shape(x, batched, (time_dim,) + dims)                  # [(B,) T, ...]
         if normalize is not None:
-            x = (x - normalize[0]) / normalize[1]                          # [T, ...]
-        y = tf.one_hot(labels[i], num_classes, dtype=tf.float32)          # [num_classes]
+            x = (x - normalize[0]) / normalize[1]
+        y = tf.one_hot(tf.gather(labels, i), num_classes, dtype=tf.float32)  # [(B,) num_classes]
         return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
 
-    ds = _indexed_stream(idx, shuffle, seed).map(to_element, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, batch_size, drop_remainder, time_dim)
+    return _read_mapped(_indexed_stream(idx, shuffle, seed), read, tf.float32, batch_size,
+                        drop_remainder, to_element)
 
 
 def eval_crop_starts(num_frames: int, crop_frames: int, hop_frames: int) -> list[int]:
@@ -181,23 +210,24 @@ def make_eval_crops(entry: CacheEntry, num_classes: int, *, crop_frames: int,
                                                                     crop_frames, hop)],
                      dtype=np.int64)                                     # [num_crops, 2]
     labels = tf.constant(entry.labels, tf.int64)
+    _check_batching(batch_size, crop_frames)
+    batched = batch_size is not None
 
     def read(i, start):
         i, start = int(i), int(start)
         n = entry.shape(i)[0]
         x = entry.read_frames(i, start, min(n, start + crop_frames))
-        return fit_length(x, crop_frames, short_clip, str(entry.clip_path(i)))
+        return fit_length(x, crop_frames, short_clip, str(entry.clip_path(i)))  # [crop, ...]
 
-    def to_element(pair):
-        x = tf.numpy_function(read, [pair[0], pair[1]], tf.float32, stateful=False)
-        x.set_shape((crop_frames,) + dims)                                # [crop_frames, ...]
+    def to_element(i, x):
+        x = _with_shape(x, batched, (crop_frames,) + dims)               # [(B,) crop, ...]
         if normalize is not None:
             x = (x - normalize[0]) / normalize[1]
-        y = tf.one_hot(labels[pair[0]], num_classes, dtype=tf.float32)   # [num_classes]
-        return {"x": x, "y": y, "index": tf.cast(pair[0], tf.int32)}
+        y = tf.one_hot(tf.gather(labels, i), num_classes, dtype=tf.float32)
+        return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
 
-    ds = tf.data.Dataset.from_tensor_slices(pairs).map(to_element, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, batch_size, False, crop_frames)
+    ds = tf.data.Dataset.from_tensor_slices((pairs[:, 0], pairs[:, 1]))
+    return _read_mapped(ds, read, tf.float32, batch_size, False, to_element)
 
 
 def same_class_pools(labels: np.ndarray, idx: np.ndarray) -> dict[int, np.ndarray]:
@@ -233,6 +263,8 @@ def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1
     labels_np = entry.labels
     pools = same_class_pools(labels_np, idx)
     labels = tf.constant(labels_np, tf.int64)
+    _check_batching(batch_size, time_dim)
+    batched = batch_size is not None
 
     def read(i, r):
         i = int(i)
@@ -242,16 +274,16 @@ def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1
         parts = [student] + [_crop(entry, p, crop_frames, "random", rng, short_clip) for p in mates]
         return student, np.concatenate(parts, axis=0)                         # [T, ...], [T', ...]
 
-    def to_element(i, r):
-        x, xt = tf.numpy_function(read, [i, r], (tf.float32, tf.float32), stateful=False)
-        x.set_shape((time_dim,) + dims)
+    def to_element(i, arrays):
+        x, xt = arrays
+        x = _with_shape(x, batched, (time_dim,) + dims)                    # [(B,) T, ...]
         teacher_time = None if time_dim is None else time_dim * (1 + partners)
-        xt.set_shape((teacher_time,) + dims)
-        y = tf.one_hot(labels[i], num_classes, dtype=tf.float32)
+        xt = _with_shape(xt, batched, (teacher_time,) + dims)            # [(B,) T * (1 + p), ...]
+        y = tf.one_hot(tf.gather(labels, i), num_classes, dtype=tf.float32)
         return {"x": x, "x_teacher": xt, "y": y, "index": tf.cast(i, tf.int32)}
 
-    ds = _indexed_stream(idx, shuffle, seed).map(to_element, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, batch_size, drop_remainder, time_dim)
+    return _read_mapped(_indexed_stream(idx, shuffle, seed), read, (tf.float32, tf.float32),
+                        batch_size, drop_remainder, to_element)
 
 
 def band_statistics(entry: CacheEntry, indices: Sequence[int] | None = None,

@@ -13,6 +13,8 @@ Output layout:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -20,7 +22,7 @@ from shared.features.cqt import cqt_db
 from shared.features.deltas import stack_deltas
 from shared.features.mel import log_mel, mel_spectrum, mfcc
 from shared.features.params import FeatureError, FeatureParams
-from shared.features.stft import power_to_db, spectrum
+from shared.features.stft import check_length, power_to_db, spectrum
 from shared.features.waveform import pre_emphasis, to_channels_first
 
 
@@ -92,14 +94,39 @@ def compute_features(audio: np.ndarray, sample_rate: int, params: FeatureParams,
     if audio.ndim != 2:
         raise FeatureError(f"{prefix}audio must be [time, channels], got shape {audio.shape}")
     try:
+        validate_length(audio.shape[0], params)
         if params.kind != "cqt":
-            return features_tf(audio, params).numpy()
+            return _compiled(params, audio.shape[1])(audio).numpy()
         if params.pre_emphasis is not None:
             audio = pre_emphasis(audio, params.pre_emphasis).numpy()        # [time - 1, channels]
         chf = tf.convert_to_tensor(cqt_db(audio, params))                   # [channels, frames, bins]
         return _finish(chf, params).numpy()                                 # [frames, bins, channels']
     except FeatureError as err:
         raise FeatureError(f"{prefix}{err}") from None
+
+
+def validate_length(num_samples: int, params: FeatureParams) -> None:
+    """FeatureError if a clip of `num_samples` cannot give the requested features."""
+    n = params.num_samples_after_preemphasis(num_samples)
+    if n < 1:
+        raise FeatureError(f"clip of {num_samples} samples is too short")
+    if params.kind == "waveform":
+        return
+    if params.kind != "cqt":
+        check_length(n, params)
+    frames = params.num_frames(num_samples)
+    if frames < 1:
+        raise FeatureError(f"clip of {num_samples} samples gives no frame")
+    if params.deltas and frames < params.delta_width:
+        raise FeatureError(f"deltas with width {params.delta_width} need at least "
+                           f"{params.delta_width} frames, got {frames}")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(params: FeatureParams, channels: int):
+    """features_tf traced once per (params, channel count), any clip length."""
+    spec = tf.TensorSpec([None, channels], tf.float32)
+    return tf.function(lambda audio: features_tf(audio, params), input_signature=[spec])
 
 
 def mel_energies_tf(audio, params: FeatureParams) -> tf.Tensor:

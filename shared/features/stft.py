@@ -38,22 +38,31 @@ def window_vector(params: FeatureParams) -> tf.Tensor:
     return tf.constant(np.pad(win, (left, right)), tf.float32)    # [fft_size]
 
 
+def check_length(num_samples: int, params: FeatureParams) -> None:
+    """Raises FeatureError when a clip is too short for the framing (static check)."""
+    fft = params.fft_size
+    if params.padding == "center":
+        if params.pad_mode == "reflect" and num_samples <= fft // 2:
+            raise FeatureError(f"reflect padding needs more than {fft // 2} samples, "
+                               f"got {num_samples}")
+    elif num_samples < fft:
+        raise FeatureError(f"clip of {num_samples} samples is shorter than one frame "
+                           f"({fft} samples) with padding='{params.padding}'")
+
+
 def pad_for_framing(signal: tf.Tensor, params: FeatureParams) -> tf.Tensor:
-    """Pads [channels, time] along time as `params.padding` says."""
-    n = int(signal.shape[-1])
+    """Pads [channels, time] along time as `params.padding` says (time may be dynamic)."""
+    if signal.shape[-1] is not None:
+        check_length(int(signal.shape[-1]), params)
     fft, hop = params.fft_size, params.hop_length
     if params.padding == "center":
         half = fft // 2
-        if params.pad_mode == "reflect" and n <= half:
-            raise FeatureError(f"reflect padding needs more than {half} samples, got {n}")
         mode = "REFLECT" if params.pad_mode == "reflect" else "CONSTANT"
         return tf.pad(signal, [[0, 0], [half, half]], mode=mode)  # [channels, time + fft]
-    if n < fft:
-        raise FeatureError(f"clip of {n} samples is shorter than one frame ({fft} samples) "
-                           f"with padding='{params.padding}'")
     if params.padding == "none":
         return signal                                               # [channels, time]
-    frames = 1 + math.ceil((n - fft) / hop)
+    n = tf.shape(signal)[-1]
+    frames = 1 + (n - fft + hop - 1) // hop                         # 1 + ceil((n - fft) / hop)
     extra = (frames - 1) * hop + fft - n
     return tf.pad(signal, [[0, 0], [0, extra]])                     # [channels, time + extra]
 

@@ -161,3 +161,16 @@ def test_keras_fit_consumes_the_dataset(entry):
     model.compile("sgd", "categorical_crossentropy")
     history = model.fit(ds, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+def test_batched_reading_gives_the_same_elements_as_unbatched(entry):
+    one = _epoch(make_dataset(entry, 3, batch_size=None, crop_frames=70, seed=5))
+    many = _epoch(make_dataset(entry, 3, batch_size=4, crop_frames=70, seed=5).unbatch())
+    assert len(one) == len(many) == 6
+    for a, b in zip(one, many):
+        assert a["index"] == b["index"]
+        np.testing.assert_array_equal(a["x"], b["x"])
+    t1 = _epoch(make_teacher_pairs(entry, 3, batch_size=None, seed=2))
+    t4 = _epoch(make_teacher_pairs(entry, 3, batch_size=4, seed=2).unbatch())
+    for a, b in zip(t1, t4):
+        np.testing.assert_array_equal(a["x_teacher"], b["x_teacher"])

@@ -1,0 +1,260 @@
+"""Speed benchmark of the kit, in named sections.
+
+    python -m replication.bench                 # all sections, ESC-10 clips if present
+    python -m replication.bench --quick --json bench.json
+    python -m replication.bench --section features
+
+Sections (registered by name, run in registration order):
+- features: clips/s of the kit front end vs librosa on the same clips, same machine.
+- pipeline: a dummy Keras model fed by shared.pipeline from the feature cache vs the
+  same model fed from in-memory arrays holding the same crops (overhead in %).
+Another section (e.g. model training speed) is added with @register_section("name").
+The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
+--esc10 PATH) or, without it, generated noise + tone clips of the same format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from shared.config import atomic_write_text
+
+SectionFn = Callable[["BenchContext"], dict]
+SECTIONS: dict[str, SectionFn] = {}
+
+
+def register_section(name: str) -> Callable[[SectionFn], SectionFn]:
+    """Registers a benchmark section; a duplicate name is an error."""
+    def wrap(fn: SectionFn) -> SectionFn:
+        if name in SECTIONS:
+            raise ValueError(f"benchmark section '{name}' is already registered")
+        SECTIONS[name] = fn
+        return fn
+    return wrap
+
+
+@dataclass
+class BenchContext:
+    quick: bool
+    clips: list                      # [(name, float32 [time, channels], rate)]
+    source: str                      # where the clips came from
+    workdir: Path
+    seed: int = 0
+    log: Callable[[str], None] = print
+    extra: dict = field(default_factory=dict)
+
+
+def default_esc10_dir() -> Path:
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "esc10"
+
+
+def load_clips(esc10: Path | None, count: int, seed: int) -> tuple[list, str]:
+    """ESC-10 clips if the folder exists, else generated 5 s 22.05 kHz mono clips."""
+    from shared.audio import read_audio
+
+    if esc10 is not None and (esc10 / "audio").is_dir():
+        files = sorted((esc10 / "audio").glob("*.flac"))
+        if files:
+            step = max(1, len(files) // count)
+            picked = files[::step][:count]
+            return [(f.name, *read_audio(f)) for f in picked], f"ESC-10 ({esc10})"
+    rng = np.random.default_rng(seed)
+    rate, n = 22050, 22050 * 5
+    t = np.arange(n) / rate
+    clips = []
+    for i in range(count):
+        tone = 0.3 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)
+        audio = (tone + 0.05 * rng.standard_normal(n))[:, None].astype(np.float32)
+        clips.append((f"generated{i}", audio, rate))
+    return clips, "generated (ESC-10 fixture not found)"
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def _timed(fn: Callable[[], None], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@register_section("features")
+def bench_features(ctx: BenchContext) -> dict:
+    """Clips/s: kit front end (tf, eager per clip as in the cache build) vs librosa."""
+    import librosa
+
+    from shared.features import FeatureParams, compute_features, paper2_params
+
+    rate = ctx.clips[0][2]
+    reps = 1 if ctx.quick else 2
+    cases = {
+        "power_stft": FeatureParams(kind="linear_spectrogram", sample_rate=rate),
+        "logMel64": paper2_params("logMel64", sample_rate=rate, deltas=False),
+        "logMel128+deltas": paper2_params("logMel128", sample_rate=rate),
+        "MFCC": paper2_params("MFCC", sample_rate=rate, deltas=False),
+    }
+
+    def lib(p, y):
+        kw = dict(n_fft=p.fft_size, hop_length=p.hop_length, win_length=p.frame_length,
+                  window=p.window)
+        if p.kind == "linear_spectrogram":
+            return np.abs(librosa.stft(y, **kw)) ** 2
+        mel = librosa.feature.melspectrogram(y=y, sr=rate, n_mels=p.n_mels, **kw)
+        db = librosa.power_to_db(mel, top_db=None)
+        if p.kind == "mfcc":
+            return librosa.feature.mfcc(S=db, n_mfcc=p.n_mfcc)
+        if p.deltas:
+            return np.stack([db, librosa.feature.delta(db, width=9),
+                             librosa.feature.delta(db, width=9, order=2)])
+        return db
+
+    results = {}
+    for name, p in cases.items():
+        compute_features(ctx.clips[0][1], rate, p)            # warm-up (tf kernels)
+        lib(p, ctx.clips[0][1][:, 0])
+        kit_s = _timed(lambda: [compute_features(a, r, p) for _, a, r in ctx.clips], reps)
+        lib_s = _timed(lambda: [lib(p, a[:, 0]) for _, a, _ in ctx.clips], reps)
+        results[name] = {"kit_clips_per_s": _rate(len(ctx.clips), kit_s),
+                         "librosa_clips_per_s": _rate(len(ctx.clips), lib_s)}
+        ctx.log(f"  {name:18s} kit {results[name]['kit_clips_per_s']:8.1f} clips/s   "
+                f"librosa {results[name]['librosa_clips_per_s']:8.1f} clips/s")
+    return {"clips": len(ctx.clips), "clip_seconds": ctx.clips[0][1].shape[0] / rate,
+            "cases": results}
+
+
+def _dummy_model(input_shape, num_classes: int):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(input_shape),
+        keras.layers.Conv2D(16, 3, strides=2, activation="relu"),
+        keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model
+
+
+@register_section("pipeline")
+def bench_pipeline(ctx: BenchContext) -> dict:
+    """Cache build rate, then steps/s of a dummy model: cache pipeline vs in-memory tensors.
+
+    Both feed the same model through tf.data with the same batch and number of steps;
+    the in-memory side holds already-cropped features, so the difference is the cost of
+    reading, cropping and converting in the pipeline (negative = pipeline was faster).
+    """
+    import tensorflow as tf
+
+    from shared.audio import write_audio
+    from shared.cache import FeatureCache
+    from shared.datasets.base import Example
+    from shared.features import paper2_params
+    from shared.pipeline import make_dataset
+
+    rate = ctx.clips[0][2]
+    params = paper2_params("logMel64", sample_rate=rate)
+    examples = []
+    for i, (name, audio, r) in enumerate(ctx.clips):
+        path = ctx.workdir / "audio" / f"{i:04d}.wav"
+        write_audio(path, audio, r, subtype="FLOAT")
+        examples.append(Example(path, i % 10, Path(name).stem))
+    start = time.perf_counter()
+    entry = FeatureCache(ctx.workdir / "cache", progress=False).get_or_build(
+        "bench", examples, params, dtype="float16")
+    build_s = time.perf_counter() - start
+    ctx.log(f"  cache build        {_rate(len(examples), build_s):8.1f} clips/s (decode + logMel64 + deltas)")
+
+    crop, batch = 150, min(16, len(examples))
+    steps, epochs = (10, 2) if ctx.quick else (25, 3)
+    steps = ctx.extra.get("steps") or steps
+    ds = make_dataset(entry, 10, batch_size=batch, crop_frames=crop, seed=ctx.seed,
+                      drop_remainder=True).map(lambda d: (d["x"], d["y"])).repeat()
+    # the same number of crops, materialised in memory and served by tf.data from tensors
+    xs, ys = [], []
+    for x, y in ds.unbatch().take(steps * batch):
+        xs.append(x.numpy())
+        ys.append(y.numpy())
+    x_mem, y_mem = np.stack(xs), np.stack(ys)
+    mem = (tf.data.Dataset.from_tensor_slices((x_mem, y_mem)).shuffle(len(x_mem), seed=ctx.seed)
+           .batch(batch, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE))
+
+    def fit_time(data) -> float:
+        model = _dummy_model(x_mem.shape[1:], 10)
+        model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)     # warm-up (tracing)
+        start = time.perf_counter()
+        model.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=0)
+        return time.perf_counter() - start
+
+    pipe_s = fit_time(ds)
+    mem_s = fit_time(mem)
+    overhead = 100.0 * (pipe_s - mem_s) / mem_s
+    out = {"cache_build_clips_per_s": _rate(len(examples), build_s),
+           "batch": batch, "crop_frames": crop, "steps_per_epoch": steps, "epochs": epochs,
+           "pipeline_steps_per_s": _rate(steps * epochs, pipe_s),
+           "in_memory_steps_per_s": _rate(steps * epochs, mem_s),
+           "pipeline_overhead_percent": overhead}
+    ctx.log(f"  dummy model        pipeline {out['pipeline_steps_per_s']:7.1f} steps/s   "
+            f"in-memory {out['in_memory_steps_per_s']:7.1f} steps/s   overhead {overhead:+.1f} %")
+    return out
+
+
+def host_info() -> dict:
+    import os
+
+    import librosa
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "tensorflow": tf.__version__, "librosa": librosa.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m replication.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer clips and repeats")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--section", action="append", choices=list(SECTIONS),
+                        help="run only this section (repeatable)")
+    parser.add_argument("--esc10", type=Path, default=None,
+                        help="ESC-10 fixture folder (default ../shared/data/esc10 beside the checkout)")
+    parser.add_argument("--clips", type=int, default=None, help="number of clips (default 16 quick / 64)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps per epoch in the pipeline section (default 10 quick / 25)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    count = args.clips or (16 if args.quick else 64)
+    clips, source = load_clips(args.esc10 or default_esc10_dir(), count, args.seed)
+    print(f"benchmark: {len(clips)} clips from {source}")
+    report = {"quick": args.quick, "source": source, "host": host_info(), "sections": {}}
+    with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
+        for name in args.section or list(SECTIONS):
+            print(f"[{name}]")
+            workdir = Path(tmp) / name
+            workdir.mkdir()
+            ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
+                               seed=args.seed, extra={"steps": args.steps})
+            report["sections"][name] = SECTIONS[name](ctx)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

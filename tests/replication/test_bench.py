@@ -1,0 +1,40 @@
+"""The benchmark command runs every section and writes a well-formed JSON report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from replication import bench
+
+
+def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    rc = bench.main(["--quick", "--clips", "3", "--steps", "2", "--esc10", str(tmp_path / "absent"),
+                     "--json", str(out)])
+    assert rc == 0
+    report = json.loads(out.read_text())
+    assert report["source"].startswith("generated")
+    assert list(report["sections"]) == list(bench.SECTIONS)
+    cases = report["sections"]["features"]["cases"]
+    assert set(cases) >= {"logMel64", "MFCC"}
+    for case in cases.values():
+        assert case["kit_clips_per_s"] > 0 and case["librosa_clips_per_s"] > 0
+    pipe = report["sections"]["pipeline"]
+    assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
+    assert "overhead" in capsys.readouterr().out
+
+
+def test_sections_are_a_registry():
+    assert list(bench.SECTIONS)[:2] == ["features", "pipeline"]
+    with pytest.raises(ValueError, match="already registered"):
+        bench.register_section("features")(lambda ctx: {})
+    with pytest.raises(SystemExit):
+        bench.main(["--section", "nope"])
+
+
+def test_uses_esc10_when_present(esc10_root):
+    clips, source = bench.load_clips(esc10_root, 2, seed=0)
+    assert source.startswith("ESC-10") and len(clips) == 2
+    assert clips[0][2] == 22050 and clips[0][1].shape[1] == 1
