@@ -39,7 +39,7 @@ class DataParams:
     train_per_class: int = 0              # 0 = every clip; n > 0 keeps the first n per class in official order
     eval_per_class: int = 0               # same for the evaluation split (tests only)
     cache_root: str = ""                  # "" = data/cache in the checkout (feature cache)
-    cache_dtype: str = "float16"          # feature cache storage; not stated, see register p1-feature-cache
+    cache_dtype: str = "float16"          # feature cache storage; not stated, see register p1-demo-preset
     auto_prepare_demo: bool = True        # generate the demo data set when it is missing (demo only)
 
     def __post_init__(self):
