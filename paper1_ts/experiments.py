@@ -215,3 +215,16 @@ def table_by_name(name: str) -> TableSpec:
         if t.name == name:
             return t
     raise KeyError(f"no paper 1 table '{name}'; known: {', '.join(t.name for t in TABLES.values())}")
+
+
+def register_tables() -> None:
+    """Registers every result table in replication.registry ("paper1/table1" ... "paper1/table6");
+    the factory returns the TableSpec. Safe to call twice."""
+    from replication import registry
+
+    for spec in TABLES.values():
+        if spec.name not in registry.TABLES:
+            registry.register_table(spec.name, lambda spec=spec: spec)
+
+
+register_tables()

@@ -78,3 +78,10 @@ def test_bad_specs_and_lookups_fail_clearly():
         ex.table_by_number(2)
     with pytest.raises(KeyError, match="paper1/table4"):
         ex.table_by_name("paper1/table9")
+
+
+def test_tables_are_registered():
+    from replication import registry
+    for number, spec in ex.TABLES.items():
+        assert registry.resolve(number, paper="paper1") == spec.name
+        assert registry.build(spec.name) is spec
