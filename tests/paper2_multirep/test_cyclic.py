@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from paper2_multirep.branches import build_branch
-from paper2_multirep.cyclic import (BranchData, BranchTrainer, CyclicDistiller, clip_soft_labels,
+from paper2_multirep.cyclic import (BranchData, CyclicDistiller, clip_soft_labels,
                                     cosine_lr, train_independent)
 from paper2_multirep.params import TrainParams
-from shared import losses, metrics
+from shared import metrics
 from shared.config import override
 
 N, C, F, K = 48, 4, 16, 8   # clips, classes, frames, bins
