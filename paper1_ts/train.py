@@ -81,7 +81,7 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
 
 
 def _compile(trainer: keras.Model, params: TrainParams) -> None:
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate))
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate), jit_compile=False)
 
 
 def make_supervised(net: keras.Model, params: TrainParams, input_key: str = "x",
