@@ -26,6 +26,24 @@ def conv(x, *, rank: int, filters: int, kernel: int, stride: int, padding: str, 
     return _CONV[rank](filters, kernel, strides=stride, padding=padding, name=name)(x)
 
 
+def projection(x, *, rank: int, filters: int, kernel: int, stride: int, name: str):
+    """The shortcut conv(kernel, stride, 'same'); its conv layer is named `name`.
+
+    A 1x1 conv with stride s and 'same' padding reads exactly the samples
+    x[::s] (no padding is ever added before the first one), so it is built as a
+    stride-s subsampling (a size-1 max-pool) followed by a stride-1 1x1 conv: the
+    same function and the same weights. Reason: TensorFlow 2.21's oneDNN CPU kernel
+    for the filter gradient of a strided 1x1 Conv2D corrupts memory and aborts the
+    process (register p1-onednn-shortcut); the stride-1 form avoids it.
+    """
+    if kernel == 1 and stride > 1:
+        x = _MAXPOOL[rank](pool_size=1, strides=stride, padding="valid",
+                           name=f"{name}_subsample")(x)   # [B, ceil(T/s), (ceil(F/s)), C]
+        stride = 1
+    return conv(x, rank=rank, filters=filters, kernel=kernel, stride=stride, padding="same",
+                name=name)                                # [B, ceil(T/s), (ceil(F/s)), filters]
+
+
 def bn_lrelu(x, *, slope: float, name: str):
     """BatchNormalization then LeakyReLU(slope); layers `{name}_bn`, `{name}_lrelu`."""
     x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
@@ -60,8 +78,8 @@ def residual_block(x, *, rank: int, filters: int, kernel: int, stride: int, orde
         h = keras.layers.BatchNormalization(name=f"{name}_post_bn")(h)
     shortcut = x
     if in_width != filters or stride != 1:
-        shortcut = conv(x, rank=rank, filters=filters, kernel=shortcut_kernel, stride=stride,
-                        padding="same", name=f"{name}_shortcut")
+        shortcut = projection(x, rank=rank, filters=filters, kernel=shortcut_kernel,
+                              stride=stride, name=f"{name}_shortcut")
     if order == "post":
         h = keras.layers.Add(name=f"{name}_add")([h, shortcut])
         h = keras.layers.LeakyReLU(negative_slope=slope, name=final)(h)
