@@ -1,34 +1,43 @@
-"""Paper 1's data for the table runner: official splits, features, tf.data of pipeline dicts.
+"""Paper 1's data for the table runner: official splits -> feature cache -> tf.data.
 
-Elements are the dicts the trainers consume (shared/pipeline convention):
-  {"x": student input (one clip), "y": one-hot [C], "index": int32 clip index}
-and, with partners > 0,
+Elements are the dicts the trainers consume (shared/pipeline.py convention):
+  {"x": float32 student input (one clip), "y": one-hot [C], "index": int32 clip index}
+and, with partners > 0 (shared.pipeline.make_teacher_pairs),
   {"x_teacher": the clip joined IN TIME with `partners` other clips of the same class,
    redrawn every epoch (Eq. 4, notes Open 6: fresh partners)}.
 
-Features are computed once per (family, split) with shared.features.frontend and held in
-memory as float arrays [N, ...]; this suits the demo preset (a few hundred MB). The
-paper preset (about 17 GB of raw waveform) needs the streaming feature cache of
-shared/cache.py and shared/pipeline.py; see the README (limitation noted in the report).
+Features of each (family, split) are computed once into the on-disk feature cache
+(shared/cache.py: one memory-mapped .npy per clip, keyed by clips + front end + dtype)
+under params.data.cache_root (default data/cache, gitignored) and streamed batch by
+batch: no split is ever held in RAM (the paper's raw waveform is ~17 GB as float16).
+
+    ctx = DataContext(resolve_params("demo"))
+    ds = ctx.train_dataset("spec", partners=1, seed=0)    # batched dicts with "x_teacher"
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import tensorflow as tf
 
 from paper1_ts.params import Paper1Params
-from shared.audio import read_audio
+from shared.cache import CacheEntry, FeatureCache
 from shared.datasets.base import DatasetError, Example
+from shared.pipeline import make_dataset, make_teacher_pairs
 
 REPO = Path(__file__).resolve().parents[1]
+SPLITS = ("train", "eval")
 
 
 def dataset_root(params: Paper1Params) -> Path:
     return Path(params.data.root) if params.data.root else REPO / "data" / "datasets" / params.data.dataset
+
+
+def cache_root(params: Paper1Params) -> Path:
+    """Feature cache directory: params.data.cache_root, else data/cache in the checkout."""
+    return Path(params.data.cache_root) if params.data.cache_root else REPO / "data" / "cache"
 
 
 def dataset_module(name: str):
@@ -74,7 +83,15 @@ def split_sizes(params: Paper1Params) -> dict[str, int]:
 
 
 class DataContext:
-    """The plan's clips and their features, as tf.data datasets of pipeline dicts."""
+    """The plan's clips, their cached features and tf.data datasets of pipeline dicts.
+
+    Args:
+      params: resolved Paper1Params (data, raw_features, spec_features, train.batch_size).
+      prepare: generate the demo data set when it is missing (demo only, and only when
+        params.data.auto_prepare_demo).
+    Raises:
+      DatasetError: unknown data set, or a split missing from its metadata (names the root).
+    """
 
     def __init__(self, params: Paper1Params, prepare: bool = True):
         self.params = params
@@ -89,9 +106,14 @@ class DataContext:
             if name not in splits:
                 raise DatasetError(f"{self.root}: no split '{name}' (splits: {', '.join(splits)})")
         self.spec = module.spec() if params.data.dataset != "demo" else module.spec(module.read_params(self.root))
+        self.split_names = {"train": params.data.train_split, "eval": params.data.eval_split}
         self.examples = {"train": per_class(splits[params.data.train_split].examples, params.data.train_per_class),
                          "eval": per_class(splits[params.data.eval_split].examples, params.data.eval_per_class)}
-        self._features: dict[tuple[str, str], np.ndarray] = {}
+        for split, examples in self.examples.items():
+            if not examples:
+                raise DatasetError(f"{self.root}: split '{self.split_names[split]}' has no clips")
+        self.cache = FeatureCache(cache_root(params))
+        self._entries: dict[tuple[str, str], CacheEntry] = {}
 
     @property
     def n_train(self) -> int:
@@ -106,60 +128,37 @@ class DataContext:
         return self.spec.classes
 
     def labels(self, split: str) -> np.ndarray:
-        return np.asarray([e.label for e in self.examples[split]], dtype=np.int64)
+        """int64 [N] labels of `split` ("train" | "eval") in clip-index order."""
+        return np.asarray([e.label for e in self._examples(split)], dtype=np.int64)
 
-    def features(self, family: str, split: str) -> np.ndarray:
-        """[N, ...] float32 features of every clip of `split` ("train" | "eval")."""
-        from tqdm.auto import tqdm
+    def _examples(self, split: str) -> tuple[Example, ...]:
+        if split not in SPLITS:
+            raise ValueError(f"split '{split}' unknown (choose from {', '.join(SPLITS)})")
+        return self.examples[split]
 
-        from shared.features.frontend import compute_features
+    def entry(self, family: str, split: str) -> CacheEntry:
+        """The feature-cache entry of `family` ("raw" | "spec") on `split`, built on first use.
 
+        Clip i of the entry is self.examples[split][i]; arrays are [time, ...] per clip.
+        """
         key = (family, split)
-        if key not in self._features:
-            fp = self.params.features_of(family)
-            arrays = []
-            for e in tqdm(self.examples[split], desc=f"{family} features ({split})", unit="clip", leave=False):
-                audio, rate = read_audio(e.path, expected_channels=self.spec.channels)
-                arrays.append(compute_features(audio, rate, fp, where=str(e.path)))
-            shapes = {a.shape for a in arrays}
-            if len(shapes) != 1:
-                raise DatasetError(f"{self.root}: clips of {split} give features of different shapes {sorted(shapes)}")
-            self._features[key] = np.stack(arrays).astype(np.float32)          # [N, ...]
-        return self._features[key]
-
-    def _partners(self, rng: np.random.Generator, labels: np.ndarray, partners: int) -> np.ndarray:
-        """[N, partners] indices of same-class clips other than the clip itself (when possible)."""
-        out = np.empty((len(labels), partners), dtype=np.int64)
-        for c in np.unique(labels):
-            members = np.flatnonzero(labels == c)
-            for i in members:
-                others = members[members != i] if len(members) > 1 else members
-                out[i] = rng.choice(others, size=partners, replace=len(others) < partners)
-        return out
+        if key not in self._entries:
+            examples = self._examples(split)
+            name = f"{self.params.data.dataset}:{self.split_names[split]}"
+            self._entries[key] = self.cache.get_or_build(
+                name, examples, self.params.features_of(family), dtype=self.params.data.cache_dtype,
+                expected_channels=self.spec.channels)
+        return self._entries[key]
 
     def _dataset(self, family: str, split: str, partners: int, seed: int, shuffle: bool) -> tf.data.Dataset:
-        x = self.features(family, split)                                        # [N, T, ...]
-        labels = self.labels(split)
-        y = np.eye(len(self.classes), dtype=np.float32)[labels]                 # [N, C]
-        rng = np.random.default_rng(seed)
-
-        def epoch() -> Iterator[dict]:
-            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            mates = self._partners(rng, labels, partners) if partners else None   # redrawn per epoch
-            for i in order:
-                item = {"x": x[i], "y": y[i], "index": np.int32(i)}
-                if mates is not None:
-                    item["x_teacher"] = np.concatenate([x[i], *x[mates[i]]], axis=0)   # [T*(1+p), ...]
-                yield item
-
-        signature = {"x": tf.TensorSpec(x.shape[1:], tf.float32),
-                     "y": tf.TensorSpec(y.shape[1:], tf.float32),
-                     "index": tf.TensorSpec((), tf.int32)}
+        entry = self.entry(family, split)
+        n_classes = len(self.classes)
+        batch = self.params.train.batch_size
         if partners:
-            long = (x.shape[1] * (1 + partners), *x.shape[2:])
-            signature["x_teacher"] = tf.TensorSpec(long, tf.float32)
-        ds = tf.data.Dataset.from_generator(epoch, output_signature=signature)
-        return ds.batch(self.params.train.batch_size).prefetch(tf.data.AUTOTUNE)
+            # {"x": [B, T, ...], "x_teacher": [B, T * (1 + partners), ...], "y", "index"}
+            return make_teacher_pairs(entry, n_classes, partners=partners, batch_size=batch,
+                                      shuffle=shuffle, seed=seed)
+        return make_dataset(entry, n_classes, batch_size=batch, shuffle=shuffle, seed=seed)  # {"x": [B, T, ...]}
 
     def train_dataset(self, family: str, partners: int = 0, seed: int = 0) -> tf.data.Dataset:
         """Shuffled (reshuffled every epoch) training batches; partners redrawn every epoch."""
