@@ -16,6 +16,10 @@ is close enough"): with half = max(2 * std, abs_tol),
   "better"     the achieved band lies above the reference
   "regressed"  the achieved band lies below the reference
   "no reference", "published-only" (a paper cell the kit does not rerun).
+A demo reference stores, per run, the config fingerprint (replication/fingerprint.py) of
+the runs it was recorded from; records whose own fingerprint (extra["config"]) differs
+get "no reference" with the reason "config differs: <keys>" (row.reason and a note):
+a reference says nothing about another configuration.
 The exit status is 1 iff any cell regressed (2 for bad input).
 """
 
@@ -32,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from replication.fingerprint import common_config, config_mismatch
 from replication.published import METRICS, Published, PublishedError, load_published, repo_root
 from replication.records import RunRecord, find_records, now_iso
 from shared.config import atomic_write_text
@@ -68,6 +73,7 @@ class CheckRow:
     faithful: bool = True
     deviations: tuple[str, ...] = ()
     records: tuple[str, ...] = ()
+    reason: str = ""                    # why there is no reference ("config differs: ...")
 
 
 @dataclass
@@ -140,6 +146,9 @@ def load_demo_reference(table: str, reference_dir: str | os.PathLike | None = No
         for metric, stats in entry.get("metrics", {}).items():
             if not isinstance(stats, Mapping) or not isinstance(stats.get("mean"), (int, float)):
                 raise CheckError(f"{path}: runs.{run}.metrics.{metric}.mean must be a number")
+        config = entry.get("config")
+        if config is not None and not (isinstance(config, Mapping) and isinstance(config.get("hash"), str)):
+            raise CheckError(f"{path}: runs.{run}.config must be a mapping with a string 'hash'")
     return data
 
 
@@ -214,6 +223,7 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
         deviations = tuple(sorted({d for _, rec in group for d in rec.deviations}))
         paths = tuple(p for p, _ in group)
         refs: dict[str, tuple[float, float, str]] = {}     # metric -> (value, abs_tol, source)
+        reason = ""
         if kind == "paper":
             if published is None:
                 published = load_published()
@@ -229,7 +239,11 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
             if table not in demo_cache:
                 demo_cache[table] = load_demo_reference(table, reference_dir)
             demo = demo_cache[table]
-            if demo is not None:
+            mismatch = config_mismatch(demo["runs"].get(run, {}).get("config"), group) if demo else None
+            if mismatch:
+                reason = mismatch
+                report.notes.append(f"{table} {run} ({preset}): no reference ({mismatch})")
+            elif demo is not None:
                 for metric, stats in demo["runs"].get(run, {}).get("metrics", {}).items():
                     refs[metric] = (float(stats["mean"]), float(demo["abs_tol"]),
                                     f"kit demo reference {demo_reference_path(table, reference_dir).name} "
@@ -251,7 +265,7 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
                         faithful=faithful, deviations=deviations, records=paths)
             if metric not in refs:
                 report.rows.append(CheckRow(verdict="no reference", reference_kind=None, reference=None,
-                                            reference_source="", **base))
+                                            reference_source="", reason=reason, **base))
                 continue
             ref, abs_tol, source = refs[metric]
             abs_tol = tolerance if tolerance is not None else abs_tol
@@ -343,6 +357,12 @@ def record_demo_reference(records: Iterable[RunRecord | tuple[Any, RunRecord]],
                                        "per_seed": {str(s): v for s, v in zip(seeds, values)}}
             data["runs"][run] = {"kit_commit": commit, "recorded": stamp,
                                  "faithful": all(r.faithful for _, r in group), "metrics": metrics}
+            try:
+                config = common_config(group)
+            except ValueError as err:
+                raise CheckError(f"{table} {run}: {err}") from None
+            if config is not None:
+                data["runs"][run]["config"] = config
         data["runs"] = dict(sorted(data["runs"].items()))
         data["kit_commit"], data["recorded"] = commit, stamp
         atomic_write_text(path, json.dumps(data, indent=2) + "\n")
