@@ -29,6 +29,17 @@ from shared.config import to_dict
 
 STORE_DIR = "paper1/_store"        # under the results root
 COMMON_DECISIONS = ("p1-spectrogram", "p1-res4-filters", "p1-res-block-order", "p1-leaky-relu")
+# Resolved-config fields that cannot change a run's numbers (paths, verbosity, how many
+# seeds, device placement); left out of the config fingerprint kept with each record.
+FINGERPRINT_IGNORE = ("results_root", "data.root", "data.cache_root", "data.auto_prepare_demo",
+                      "train.verbose", "seeds", "first_seed", "figure1_model", "distribute.")
+
+
+def config_fingerprint(params: Paper1Params) -> dict:
+    """{"hash", "fields"} of the settings that determine a run's result (record extra["config"];
+    the checker compares it with the demo reference's)."""
+    from replication.fingerprint import fingerprint
+    return fingerprint(params, ignore=FINGERPRINT_IGNORE)
 
 
 def teacher_of(job: ModelJob, params: Paper1Params) -> ModelJob | None:
@@ -279,13 +290,14 @@ def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, che
                     raise RecordExistsError(f"{path} exists; pass --overwrite to replace it")
     train_pending(plan, job_runner, echo)
     deviations = deviations_from_paper(p)
+    config = config_fingerprint(p)
     decisions = sorted(set(COMMON_DECISIONS) | set(plan.table.decisions))
     records = []
     for run in plan.table.runs:
         for seed in plan.seeds:
             started = now_iso()
             metrics, extra = run_metrics(plan.systems[(run.name, seed)], plan.store, p, n_classes)
-            extra.update(plan_preset=plan.preset, store=str(plan.store.root))
+            extra.update(plan_preset=plan.preset, store=str(plan.store.root), config=config)
             record = RunRecord(
                 table=plan.table.name, run=run.name, preset=plan.preset, seed=seed, metrics=metrics,
                 published_cell={"table": plan.table.number, "row": run.row, "column": run.column},
