@@ -7,6 +7,16 @@ nothing can be selected on the evaluation fold; register p1-epochs-checkpoint). 
 lives in Keras objects only (the wrapped models and the optimizer), so a
 tf.train.Checkpoint can hold it.
 
+Mid-run resume: every train_* function takes `checkpoint_dir`; after every epoch the
+trainer's variables (model weights, BN statistics, random-seed states), the optimizer's
+variables and the number of finished epochs are saved there (tf.train.CheckpointManager)
+with the history so far. Calling the same function again with the same arguments
+after a crash restores them and continues at the next epoch. The data order is
+restored too (see `epoch_stream`): the shared pipeline reshuffles at every iteration
+from its seed, a checkpointed fit reads one iterator of the repeated dataset, and a
+resumed run first opens (without reading) one iterator per finished epoch; register
+shared-resume-data-order. Two-step trainings keep one sub-folder per step.
+
 Batches are dicts from shared/pipeline: {"x", "y" (one-hot), "index"} and, for TS,
 also "x_teacher". Models return dicts {"logits": [B, C], "embedding": [B, D]}.
 
@@ -19,6 +29,9 @@ also "x_teacher". Models return dicts {"logits": [B, C], "embedding": [B, D]}.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import keras
@@ -28,8 +41,10 @@ from keras import ops
 from paper1_ts.distill import TeacherStudent, scale_for_replicas, student_input
 from paper1_ts.train_params import TrainParams, TSParams
 from shared import losses
+from shared.config import atomic_write_text
 
 CopyWeights = Callable[[keras.Model, keras.Model], None]
+PathLike = str | os.PathLike
 
 
 class SupervisedTrainer(keras.Model):
@@ -71,13 +86,131 @@ def _scope(strategy: tf.distribute.Strategy | None):
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Checkpoint of a compiled trainer after every epoch, for exact mid-run resume.
+
+    Holds the trainer's variables (weights, BatchNorm statistics, seed-generator
+    states), the optimizer's variables (iterations, Adam moments) and the number of
+    finished epochs; the per-epoch history is kept beside it in history.json.
+
+        ckpt = EpochCheckpoint(directory, trainer)
+        done = ckpt.restore()            # 0 when the folder holds no checkpoint
+        trainer.fit(..., initial_epoch=done, callbacks=[ckpt])
+    """
+
+    def __init__(self, directory: PathLike, trainer: keras.Model, max_to_keep: int = 2):
+        super().__init__()
+        self.directory = Path(directory)
+        self.trainer = trainer
+        with trainer.distribute_strategy.scope():
+            if not trainer.optimizer.built:
+                trainer.optimizer.build(trainer.trainable_variables)
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_done")
+        self.checkpoint = tf.train.Checkpoint(
+            model=list(trainer.variables), optimizer=list(trainer.optimizer.variables),
+            epoch=self.epoch)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep)
+        self.history: dict[str, list[float]] = {}
+
+    @property
+    def history_path(self) -> Path:
+        return self.directory / "history.json"
+
+    def restore(self) -> int:
+        """Restores the latest checkpoint if any; returns the number of finished epochs."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        self.checkpoint.restore(latest).assert_consumed()
+        done = int(self.epoch.numpy())
+        if self.history_path.exists():
+            try:
+                saved = json.loads(self.history_path.read_text())
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{self.history_path}: unreadable training history ({err})") from None
+            # history.json is written before the checkpoint: keep the epochs the checkpoint has
+            self.history = {k: [float(v) for v in vals[:done]] for k, vals in saved.items()}
+        return done
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        atomic_write_text(self.history_path, json.dumps(self.history))
+        self.epoch.assign(epoch + 1)
+        self.manager.save(checkpoint_number=epoch + 1)
+
+
+def epoch_stream(train_ds: tf.data.Dataset, epochs_done: int, steps_per_epoch: int
+                 ) -> tuple[tf.data.Dataset, int]:
+    """(dataset, steps per epoch) to give `fit` in a checkpointed run resuming after
+    `epochs_done` finished epochs.
+
+    `fit` is given `train_ds.repeat()` with a fixed number of steps per epoch, so Keras
+    keeps ONE iterator for all epochs and pass p of the repeat is the p-th
+    re-iteration of `train_ds` (the shared pipeline reshuffles and re-draws its crops
+    from its seed at every iteration). steps_per_epoch 0 (one pass per epoch): the
+    steps are the dataset's batches per pass and resuming opens and drops
+    `epochs_done` iterators (nothing is read) so that epoch k gets the order it had in
+    the uninterrupted run. steps_per_epoch > 0: epochs do not align with passes, so the
+    batches already consumed are skipped (they are read again; exact, slower).
+
+    Raises:
+      ValueError: steps_per_epoch 0 and a dataset of unknown or infinite length.
+    """
+    if steps_per_epoch:
+        stream = train_ds.repeat()
+        return (stream.skip(epochs_done * steps_per_epoch) if epochs_done else stream), steps_per_epoch
+    batches = int(train_ds.cardinality())
+    if batches <= 0:
+        raise ValueError(
+            "checkpointed training with steps_per_epoch 0 needs a finite training dataset of "
+            f"known length (cardinality is {batches}); set TrainParams.steps_per_epoch")
+    for _ in range(epochs_done):
+        iter(train_ds)
+    return train_ds.repeat(), batches
+
+
 def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: TrainParams,
-         callbacks: Sequence[keras.callbacks.Callback]) -> dict:
-    """Runs `fit` for a fixed epoch budget; returns {metric: [value per epoch]}."""
-    history = trainer.fit(train_ds, epochs=epochs, verbose=params.verbose, shuffle=False,
-                          steps_per_epoch=params.steps_per_epoch or None,
-                          callbacks=list(callbacks))
-    return {name: [float(v) for v in values] for name, values in history.history.items()}
+         callbacks: Sequence[keras.callbacks.Callback], checkpoint_dir: PathLike | None = None) -> dict:
+    """Runs `fit` for a fixed epoch budget; returns {metric: [value per epoch]}.
+
+    With `checkpoint_dir`, saves after every epoch and resumes from the last checkpoint
+    found there (the returned history then covers all epochs, before and after the crash).
+    """
+    if checkpoint_dir is None:
+        history = trainer.fit(train_ds, epochs=epochs, verbose=params.verbose, shuffle=False,
+                              steps_per_epoch=params.steps_per_epoch or None,
+                              callbacks=list(callbacks))
+        return {name: [float(v) for v in values] for name, values in history.history.items()}
+    ckpt = EpochCheckpoint(checkpoint_dir, trainer)
+    done = ckpt.restore()
+    if done >= epochs:
+        _replay_finished(train_ds, epochs, params.steps_per_epoch)
+        return dict(ckpt.history)
+    stream, steps = epoch_stream(train_ds, done, params.steps_per_epoch)
+    trainer.fit(stream, epochs=epochs, initial_epoch=done, verbose=params.verbose, shuffle=False,
+                steps_per_epoch=steps, callbacks=[*callbacks, ckpt])
+    return dict(ckpt.history)
+
+
+def _replay_finished(train_ds: tf.data.Dataset, epochs: int, steps_per_epoch: int) -> None:
+    """Leaves `train_ds` as a finished checkpointed fit of `epochs` epochs leaves it.
+
+    Measured with Keras 3.15 / TF 2.21 (tests/paper1_ts/test_resume.py): a fit that
+    reads E*s batches from the repeated stream has started ceil((E*s + 1) / n) passes
+    (n batches per pass; one batch is fetched ahead), so a following step of a
+    two-step training draws its shuffles after that many iterations.
+    """
+    batches = int(train_ds.cardinality())
+    if batches <= 0:
+        return
+    read = epochs * (steps_per_epoch or batches)
+    for _ in range(-(-(read + 1) // batches)):
+        iter(train_ds)
+
+
+def _sub(checkpoint_dir: PathLike | None, name: str) -> Path | None:
+    return None if checkpoint_dir is None else Path(checkpoint_dir) / name
 
 
 def _compile(trainer: keras.Model, params: TrainParams) -> None:
@@ -96,20 +229,23 @@ def make_supervised(net: keras.Model, params: TrainParams, input_key: str = "x",
 def train_baseline(model: keras.Model, train_ds: tf.data.Dataset, params: TrainParams, *,
                    input_key: str = "x", epochs: int | None = None,
                    strategy: tf.distribute.Strategy | None = None,
-                   callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                   callbacks: Sequence[keras.callbacks.Callback] = (),
+                   checkpoint_dir: PathLike | None = None) -> dict:
     """One-hot CE training of `model` on batch[input_key] (Table 1 baselines).
 
     Returns the history dict {"loss": [...], "accuracy": [...]} (training split only).
+    With `checkpoint_dir`: saved after every epoch, resumed from there when called again.
     """
     trainer = make_supervised(model, params, input_key, strategy)
-    return _fit(trainer, train_ds, epochs or params.epochs, params, callbacks)
+    return _fit(trainer, train_ds, epochs or params.epochs, params, callbacks, checkpoint_dir)
 
 
 def train_two_step_cnn_gru(pool_model: keras.Model, gru_model: keras.Model,
                            copy_weights: CopyWeights, train_ds: tf.data.Dataset,
                            params: TrainParams, *, input_key: str = "x",
                            strategy: tf.distribute.Strategy | None = None,
-                           callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                           callbacks: Sequence[keras.callbacks.Callback] = (),
+                           checkpoint_dir: PathLike | None = None) -> dict:
     """Two-step training of the CNN-GRU (Sec. 4.2): step 1 the CNN with a pooling head
     (params.pool_epochs), then `copy_weights(pool_model, gru_model)` and step 2 the whole
     model with the GRU (params.gru_epochs), one-hot CE in both steps.
@@ -117,11 +253,13 @@ def train_two_step_cnn_gru(pool_model: keras.Model, gru_model: keras.Model,
     Returns {"step1": history, "step2": history}.
     """
     step1 = train_baseline(pool_model, train_ds, params, input_key=input_key,
-                           epochs=params.pool_epochs, strategy=strategy, callbacks=callbacks)
+                           epochs=params.pool_epochs, strategy=strategy, callbacks=callbacks,
+                           checkpoint_dir=_sub(checkpoint_dir, "step1"))
     with _scope(strategy):
         copy_weights(pool_model, gru_model)
     step2 = train_baseline(gru_model, train_ds, params, input_key=input_key,
-                           epochs=params.gru_epochs, strategy=strategy, callbacks=callbacks)
+                           epochs=params.gru_epochs, strategy=strategy, callbacks=callbacks,
+                           checkpoint_dir=_sub(checkpoint_dir, "step2"))
     return {"step1": step1, "step2": step2}
 
 
@@ -133,21 +271,23 @@ def teacher_input_key(ts: TSParams) -> str:
 
 def train_teacher(model: keras.Model, train_ds: tf.data.Dataset, params: TrainParams,
                   ts: TSParams, *, strategy: tf.distribute.Strategy | None = None,
-                  callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                  callbacks: Sequence[keras.callbacks.Callback] = (),
+                  checkpoint_dir: PathLike | None = None) -> dict:
     """One-hot training of a single-step teacher on the input chosen by ts.teacher_train_input."""
     return train_baseline(model, train_ds, params, input_key=teacher_input_key(ts),
-                          strategy=strategy, callbacks=callbacks)
+                          strategy=strategy, callbacks=callbacks, checkpoint_dir=checkpoint_dir)
 
 
 def train_teacher_two_step(pool_model: keras.Model, gru_model: keras.Model,
                            copy_weights: CopyWeights, train_ds: tf.data.Dataset,
                            params: TrainParams, ts: TSParams, *,
                            strategy: tf.distribute.Strategy | None = None,
-                           callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                           callbacks: Sequence[keras.callbacks.Callback] = (),
+                           checkpoint_dir: PathLike | None = None) -> dict:
     """Two-step CNN-GRU teacher on the input chosen by ts.teacher_train_input."""
     return train_two_step_cnn_gru(pool_model, gru_model, copy_weights, train_ds, params,
                                   input_key=teacher_input_key(ts), strategy=strategy,
-                                  callbacks=callbacks)
+                                  callbacks=callbacks, checkpoint_dir=checkpoint_dir)
 
 
 def make_teacher_student(teacher: keras.Model, student: keras.Model, params: TrainParams,
@@ -163,29 +303,34 @@ def make_teacher_student(teacher: keras.Model, student: keras.Model, params: Tra
 def train_student_ts(teacher: keras.Model, student: keras.Model, train_ds: tf.data.Dataset,
                      params: TrainParams, ts: TSParams, *, epochs: int | None = None,
                      strategy: tf.distribute.Strategy | None = None,
-                     callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                     callbacks: Sequence[keras.callbacks.Callback] = (),
+                     checkpoint_dir: PathLike | None = None) -> dict:
     """Trains `student` from the frozen `teacher` with the TS loss of `ts` (Eq. 4 / 5).
 
     Returns the history dict (loss, ts_output_loss and/or ts_hidden_loss, accuracy).
+    With `checkpoint_dir`: saved after every epoch, resumed from there when called again.
     """
     trainer = make_teacher_student(teacher, student, params, ts, strategy)
-    return _fit(trainer, train_ds, epochs or params.epochs, params, callbacks)
+    return _fit(trainer, train_ds, epochs or params.epochs, params, callbacks, checkpoint_dir)
 
 
 def train_student_ts_two_step(teacher: keras.Model, pool_student: keras.Model,
                               gru_student: keras.Model, copy_weights: CopyWeights,
                               train_ds: tf.data.Dataset, params: TrainParams, ts: TSParams, *,
                               strategy: tf.distribute.Strategy | None = None,
-                              callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+                              callbacks: Sequence[keras.callbacks.Callback] = (),
+                              checkpoint_dir: PathLike | None = None) -> dict:
     """Two-step CNN-GRU student: step 1 (pooling head, params.pool_epochs) and step 2
     (whole model, params.gru_epochs) both trained with the TS loss (register
     p1-student-two-step). Returns {"step1": history, "step2": history}."""
     step1 = train_student_ts(teacher, pool_student, train_ds, params, ts,
-                             epochs=params.pool_epochs, strategy=strategy, callbacks=callbacks)
+                             epochs=params.pool_epochs, strategy=strategy, callbacks=callbacks,
+                             checkpoint_dir=_sub(checkpoint_dir, "step1"))
     with _scope(strategy):
         copy_weights(pool_student, gru_student)
     step2 = train_student_ts(teacher, gru_student, train_ds, params, ts,
-                             epochs=params.gru_epochs, strategy=strategy, callbacks=callbacks)
+                             epochs=params.gru_epochs, strategy=strategy, callbacks=callbacks,
+                             checkpoint_dir=_sub(checkpoint_dir, "step2"))
     return {"step1": step1, "step2": step2}
 
 
