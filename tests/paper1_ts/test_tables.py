@@ -8,6 +8,7 @@ from paper1_ts import commands, tables
 from paper1_ts.experiments import table_by_number
 from paper1_ts.params import Paper1Params, deviations_from_paper, resolve_params
 from paper1_ts.run import build_parser, main
+from replication.check import check_records
 from replication.records import find_records
 
 # A demo run small enough for a unit test: 2 + 2 clips per class, 1 epoch per step, tiny nets.
@@ -70,7 +71,7 @@ def test_cli_needs_exactly_one_of_table_or_figure():
     assert build_parser().parse_args(["--figure", "2", "--preset", "demo"]).figure == "2"
 
 
-def test_tiny_demo_table1_end_to_end(tmp_path):
+def test_tiny_demo_table1_end_to_end(tmp_path, capsys):
     args = build_parser().parse_args(["--table", "1", "--preset", "demo", "--results", str(tmp_path)])
     code = commands.run_result_table(args, extra=TINY)
     records = find_records([tmp_path / "paper1" / "table1"])
@@ -80,7 +81,15 @@ def test_tiny_demo_table1_end_to_end(tmp_path):
         assert rec.preset == "demo" and not rec.faithful and rec.deviations
         assert 0.0 <= rec.metrics["accuracy"] <= 1.0
         assert rec.extra["evaluated_clips"] == 20
+        assert rec.extra["config"]["fields"]["data.train_per_class"] == 2
         assert (path.parent / "config.yaml").is_file()
+    # The recorded demo reference (data/reference/demo) comes from the full demo preset: the tiny
+    # config is not comparable with it, so the checker says so instead of "regressed" or "within".
+    assert "no reference (config differs" in capsys.readouterr().out
+    report = check_records(records)
+    assert report.exit_code == 0 and report.rows
+    assert all(r.verdict == "no reference" and r.reason.startswith("config differs") for r in report.rows)
+    assert "data.train_per_class: 2 (reference: 0)" in report.rows[0].reason
     ens = next(r for _, r in records if r.run == "ensemble_improved")
     assert len(ens.extra["systems"]) == 2
     # Rerun: models come from the store, finished records are refused without --overwrite.
