@@ -90,7 +90,8 @@ def figure2(params: Paper1Params, preset: str, dry_run: bool = False) -> Path | 
         scores, labels, _ = tables.run_scores(plan.systems[(run, seed)], plan.store, params, n)
         cms.append(backend_svm.confusion(scores, labels, n))
     return plots.plot_confusion_pair(cms[0], cms[1], ctx.classes, figure_dir(params) / f"figure2_{preset}.png",
-                                     titles=("W/O TS (ensemble)", "W/ TS (ensemble)"),
+                                     titles=(f"W/O TS (ensemble; {preset} preset, seed {seed})",
+                                             f"W/ TS (ensemble; {preset} preset, seed {seed})"),
                                      highlight_pairs=FIG2_PAIRS)
 
 
