@@ -117,11 +117,12 @@ def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str 
             rows[label][metric] = {"mean": float(np.mean(by_seed)), "std": float(np.std(by_seed)),
                                    "per_seed_fold_mean": [float(v) for v in by_seed]}
     summary = {"dataset": dataset, "folds": list(folds), "seeds": n_seeds, "preset": params.preset,
-               "branches": [b.printed for b in group_branches], "rows": rows,
+               "branches": [f"{b.printed} (arch {params.arch_of(b.network)})" for b in group_branches],
+               "rows": rows,
                "per_fold": {str(f): v for f, v in per_fold.items()},
                "command": command or f"python -m paper2_multirep.run --dataset {dataset} "
-                                     f"--data-root {data_root} --folds {' '.join(map(str, folds))} "
-                                     f"--seeds {n_seeds}",
+                                     f"--preset {params.preset} --data-root {data_root} "
+                                     f"--folds {' '.join(map(str, folds))} --seeds {n_seeds}",
                "std": "population std (ddof=0) over seeds"}
     out = Path(out_dir) if out_dir else Path(params.results_root) / dataset
     atomic_write_text(out / "table.json", json.dumps(summary, indent=2) + "\n")
