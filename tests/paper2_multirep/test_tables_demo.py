@@ -79,7 +79,6 @@ def test_every_table_runs_on_tiny_demo(demo_root, results, numeral):
     assert len(outcome.records) == len(table_runs(table_by_number(numeral)))
 
 
-@pytest.mark.slow
 def test_esc_two_folds_on_the_real_fixture(esc10_root, tmp_path):
     params = tables.resolve_params("demo", {**TINY, "results_root": str(tmp_path),
                                             "data": {**TINY["data"], "dataset": "",
