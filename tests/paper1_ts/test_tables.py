@@ -92,6 +92,12 @@ def test_tiny_demo_table1_end_to_end(tmp_path, capsys):
     assert "data.train_per_class: 2 (reference: 0)" in report.rows[0].reason
     ens = next(r for _, r in records if r.run == "ensemble_improved")
     assert len(ens.extra["systems"]) == 2
+
+
+@pytest.mark.slow
+def test_tiny_demo_rerun_reuses_the_store(tmp_path):
+    args = build_parser().parse_args(["--table", "1", "--preset", "demo", "--results", str(tmp_path)])
+    assert commands.run_result_table(args, extra=TINY) == 0
     # Rerun: models come from the store, finished records are refused without --overwrite.
     with pytest.raises(FileExistsError):
         commands.run_result_table(args, extra=TINY)
