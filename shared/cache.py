@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +45,21 @@ MANIFEST = "manifest.json"
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 
+_OPEN_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=8192)
 def _memmap(path: str) -> np.ndarray:
-    """Open read-only memory maps are kept (opening costs ~4x a 150-frame read)."""
-    return np.load(path, mmap_mode="r")
+    """Open read-only memory maps are kept (opening costs ~4x a 150-frame read).
+
+    Opening is serialised: numpy parses the .npy header with ast.literal_eval, and
+    CPython 3.11 can fail with "SystemError: AST constructor recursion depth
+    mismatch" when several tf.data threads parse headers at once (seen in a long
+    ESC-10 run). Each clip is opened once per process, so the lock costs nothing
+    measurable; reads of the maps stay parallel.
+    """
+    with _OPEN_LOCK:
+        return np.load(path, mmap_mode="r")
 
 
 class CacheError(RuntimeError):
