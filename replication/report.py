@@ -72,12 +72,24 @@ def check_rows(report: Any) -> list[list[str]]:
 
 
 def _deviation_lines(report: Mapping[str, Any]) -> list[str]:
-    seen, out = set(), []
+    """One line per distinct deviation list, naming every run that shares it.
+
+    A demo table typically has a dozen runs with the same deviations (the demo data
+    and sizes); listing them once keeps the verdicts readable.
+    """
+    groups: dict[str, list[str]] = {}
+    seen = set()
     for r in report["rows"]:
-        if not r.get("faithful", True) and (r["table"], r["run"], r["preset"]) not in seen:
-            seen.add((r["table"], r["run"], r["preset"]))
-            devs = "; ".join(r.get("deviations") or ["(no deviation listed)"])
-            out.append(f"{r['table']} {r['run']} ({r['preset']}): {devs}")
+        ident = (r["table"], r["run"], r["preset"])
+        if r.get("faithful", True) or ident in seen:
+            continue
+        seen.add(ident)
+        devs = "; ".join(r.get("deviations") or ["(no deviation listed)"])
+        groups.setdefault(devs, []).append(f"{r['table']} {r['run']} ({r['preset']})")
+    out = []
+    for devs, runs in groups.items():
+        who = runs[0] if len(runs) == 1 else f"{len(runs)} runs ({', '.join(runs)})"
+        out.append(f"{who}: {devs}")
     return out
 
 

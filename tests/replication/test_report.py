@@ -97,3 +97,16 @@ def test_report_cli_into_readme(tmp_path, capsys):
     assert "T5_teacher20s" in readme.read_text()
     assert report.main(["--published", "paper1/table9"]) == 2
     assert "paper1/table9" in capsys.readouterr().err
+
+
+def test_shared_deviations_are_listed_once_with_every_run():
+    from replication.report import _deviation_lines
+    row = {"table": "paper1/table4", "preset": "demo", "faithful": False}
+    report = {"rows": [dict(row, run="a", deviations=["demo data"]),
+                       dict(row, run="b", deviations=["demo data"]),
+                       dict(row, run="b", deviations=["demo data"]),        # same run, 2nd metric
+                       dict(row, run="c", deviations=["no ImageNet weights"]),
+                       dict(row, run="d", faithful=True, deviations=[])]}
+    lines = _deviation_lines(report)
+    assert lines == ["2 runs (paper1/table4 a (demo), paper1/table4 b (demo)): demo data",
+                     "paper1/table4 c (demo): no ImageNet weights"]
