@@ -8,7 +8,7 @@ baseline; 2 for the 20 s teacher of Eq. (4)) and, for a student, its teacher-stu
 setting `TSSpec`. Equal jobs are equal dataclasses, so a model needed by several
 tables (Table 1's baselines = Table 6's "W/O TS" systems = the 10 s teachers of
 Table 4; Table 5's output row = Table 4's T=5/20 s cell; Table 6's spectrogram "W/ TS"
-= Table 5's hidden row) is trained once by the model store (paper1_ts/store.py).
+= Table 5's hidden row) is trained once by the job store (replication/store.py).
 
 Run names are the keys of data/published/paper1.yaml. Nothing here builds a model or
 reads a file; `tables.py` turns these specs into training jobs and run records.

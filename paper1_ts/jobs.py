@@ -116,7 +116,7 @@ class JobRunner:
         outputs = self.embeddings(model, job)
         info = {"train_seconds": round(train_seconds, 3), "history": history,
                 "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
-        plan.store.save(ref.key, ref.description, model.save_weights, outputs, info)
+        plan.store.save(ref.key, ref.description, outputs, info, save_weights=model.save_weights)
 
     def embeddings(self, model: keras.Model, job: ModelJob) -> dict[str, np.ndarray]:
         """Embeddings + logits of both splits on 10 s clips (the model's own length for a

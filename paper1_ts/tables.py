@@ -4,7 +4,7 @@
 
 A table's runs need trained models (`experiments.ModelJob`: baselines, teachers, TS
 students). Each model at one seed is keyed by its resolved configuration in a
-`ModelStore` under <results>/paper1/_store, so a model shared by several tables
+`replication.store.JobStore` under <results>/paper1/_store, so a model shared by several tables
 (Table 1's baselines = Table 6 "W/O TS" = Table 4's 10 s teachers) is trained once and
 an interrupted table resumes at model granularity. Every number is the accuracy of the
 SVM back-end (Sec. 2.2) on the evaluation split (fold1_evaluate), with the model left
@@ -23,7 +23,7 @@ import numpy as np
 
 from paper1_ts.experiments import ModelJob, RunSpec, TableSpec
 from paper1_ts.params import Paper1Params, deviations_from_paper
-from paper1_ts.store import ModelStore, describe_key
+from replication.store import JobStore, describe_key
 from replication.records import RecordExistsError, RunRecord, now_iso, run_dir, write_record
 from shared.config import to_dict
 
@@ -108,17 +108,17 @@ class Plan:
     seeds: tuple[int, ...]
     jobs: list[JobRef]                                   # distinct, teachers first
     systems: dict[tuple[str, int], tuple[JobRef, ...]]   # (run, seed) -> the run's systems
-    store: ModelStore
+    store: JobStore
     clips: dict[str, int] = field(default_factory=dict)  # split -> clip count (when known)
 
     def pending(self) -> list[JobRef]:
-        return [j for j in self.jobs if not self.store.has(j.key)]
+        return [j for j in self.jobs if not self.store.has(j.key, weights=True)]
 
 
 def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
               clips: dict[str, int] | None = None) -> Plan:
     """Resolves every (run, seed) of `table` to store keys (no training, no data read)."""
-    store = ModelStore(Path(params.results_root) / STORE_DIR)
+    store = JobStore(Path(params.results_root) / STORE_DIR)
     refs: dict[tuple[ModelJob, int], JobRef] = {}
 
     def ref(job: ModelJob, seed: int) -> JobRef:
@@ -213,7 +213,7 @@ def plan_text(plan: Plan, estimate: float | None = None, step_seconds: dict[str,
     return "\n".join(lines)
 
 
-def run_scores(refs: tuple[JobRef, ...], store: ModelStore, params: Paper1Params,
+def run_scores(refs: tuple[JobRef, ...], store: JobStore, params: Paper1Params,
                n_classes: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """SVM scores [N, C] of a system, or the score-sum ensemble of several (Sec. 2.2),
     on the evaluation split, from the stored embeddings. Returns (scores, labels, extra)."""
@@ -237,7 +237,7 @@ def run_scores(refs: tuple[JobRef, ...], store: ModelStore, params: Paper1Params
     return combined, labels, extra
 
 
-def run_metrics(refs: tuple[JobRef, ...], store: ModelStore, params: Paper1Params,
+def run_metrics(refs: tuple[JobRef, ...], store: JobStore, params: Paper1Params,
                 n_classes: int) -> tuple[dict, dict]:
     """SVM accuracy of one run (FRACTION) and extra facts for its record."""
     from paper1_ts import backend_svm as svm

@@ -50,7 +50,10 @@ class JobStore:
             payload = json.loads((self.path(key) / JOB).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return list(payload.get("files", [OUTPUTS]))
+        if "files" in payload:
+            return list(payload["files"])
+        # Entries written before job.json listed its files: what is there is what it holds.
+        return [OUTPUTS] + ([WEIGHTS] if (self.path(key) / WEIGHTS).is_file() else [])
 
     def has(self, key: str, *, weights: bool = False) -> bool:
         """True when the entry is complete (and, if asked, holds weights)."""

@@ -57,3 +57,16 @@ def test_unreadable_entry_names_the_directory(tmp_path):
     with pytest.raises(ValueError, match=str(tmp_path / "k")):
         store.load("k")
     assert json.loads((tmp_path / "k" / JOB).read_text())["files"] == ["outputs.npz"]
+
+
+def test_entries_without_a_file_list_are_read_from_disk(tmp_path):
+    # Entries written before job.json listed its files stay usable.
+    store = JobStore(tmp_path)
+    store.save("k", {}, {"y": np.zeros(1)}, {}, save_weights=lambda p: p.write_bytes(b"w"))
+    job = tmp_path / "k" / JOB
+    payload = json.loads(job.read_text())
+    del payload["files"]
+    job.write_text(json.dumps(payload))
+    assert store.has("k", weights=True)
+    (tmp_path / "k" / WEIGHTS).unlink()
+    assert store.has("k") and not store.has("k", weights=True)
