@@ -195,20 +195,6 @@ def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
     return training_params(params).passes_per_branch()
 
 
-def _one_reader(ds):
-    """Reads a dataset's clips from one thread.
-
-    CPython 3.11 can fail with "SystemError: AST constructor recursion depth mismatch"
-    when numpy parses .npy headers (ast.literal_eval) in several tf.data threads at once
-    (seen here after ~1 h of ESC-10 training); a private pool of one thread avoids it at
-    little cost (the reads hold the GIL anyway).
-    """
-    import tensorflow as tf
-    options = tf.data.Options()
-    options.threading.private_threadpool_size = 1
-    return ds.with_options(options)
-
-
 def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
               data: DataContext, log: Callable[[str], None] = print) -> tuple[dict, dict]:
     """Trains one job; returns (outputs, info).
@@ -241,15 +227,15 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
         norm = band_statistics(train_entry)       # per-(bin, channel) stats of the TRAINING split
 
         def train_ds(pass_index, entry=train_entry, norm=norm, i=i, batch=batch):
-            return _one_reader(make_dataset(entry, num_classes, batch_size=batch, shuffle=True,
-                                            seed=seed * 100_003 + i * 1_009 + int(pass_index),
-                                            crop_frames=crop, normalize=norm))
+            return make_dataset(entry, num_classes, batch_size=batch, shuffle=True,
+                                seed=seed * 100_003 + i * 1_009 + int(pass_index),
+                                crop_frames=crop, normalize=norm)
 
-        soft = (_one_reader(make_eval_crops(train_entry, num_classes, crop_frames=crop, hop_frames=hop,
-                                            batch_size=batch, normalize=norm))
+        soft = (make_eval_crops(train_entry, num_classes, crop_frames=crop, hop_frames=hop,
+                                batch_size=batch, normalize=norm)
                 if kind == "cyclic" else None)
-        tests.append(_one_reader(make_eval_crops(test_entry, num_classes, crop_frames=crop,
-                                                 hop_frames=hop, batch_size=batch, normalize=norm)))
+        tests.append(make_eval_crops(test_entry, num_classes, crop_frames=crop, hop_frames=hop,
+                                     batch_size=batch, normalize=norm))
         shape = (crop, *train_entry.shape(0)[1:])
         with strategy.scope():
             built = build_branch(train_p.branch, shape, num_classes, name=f"b{i}_{branch.key}")

@@ -6,7 +6,7 @@ A table's rows need two kinds of training job per seed (experiments.py):
   * "independent": one branch trained alone with cross-entropy (un-starred rows);
   * "cyclic": a group's branches trained together by Algorithm 1 (starred rows and
     Ensemble*).
-Jobs are keyed by their resolved configuration in a ModelStore under the results root,
+Jobs are keyed by their resolved configuration in a JobStore under the results root,
 so a job shared by several tables (the independent ResNet logMel64 branch on
 FSDKaggle2018 appears in Tables I, II, V, VI) is trained once, and an interrupted run
 resumes at job granularity. Evaluation is always on the data set's test split
@@ -26,7 +26,7 @@ import numpy as np
 from paper2_multirep import table_backend as backend
 from paper2_multirep.experiments import (BranchSpec, ExperimentParams, GroupSpec, RunSpec,
                                          TableSpec, table_runs)
-from paper2_multirep.model_store import ModelStore, describe_key
+from replication.store import JobStore, describe_key
 from replication.records import RunRecord, now_iso, run_dir, write_record
 from shared.config import load_config, override
 
@@ -73,7 +73,7 @@ class Plan:
     seeds: tuple[int, ...]
     jobs: list[Job]                      # distinct jobs in execution order
     job_of: dict[tuple[str, int], Job]   # (run name, seed) -> job that produces it
-    store: ModelStore
+    store: JobStore
 
     def pending(self) -> list[Job]:
         return [j for j in self.jobs if not self.store.has(j.key)]
@@ -113,7 +113,7 @@ def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = N
                 job = _job("cyclic", run.group.branches, seed, params, data)
             job = jobs.setdefault(job.key, job)
             job_of[(run.run, seed)] = job
-    store = ModelStore(Path(params.results_root) / STORE_DIR)
+    store = JobStore(Path(params.results_root) / STORE_DIR)
     return Plan(table, params, data, runs, tuple(range(n_seeds)), list(jobs.values()), job_of, store)
 
 
