@@ -229,3 +229,15 @@ def test_table_without_published_data_is_no_reference(tmp_path):
     report = check_records(find_records([tmp_path]))
     assert [r.verdict for r in report.rows] == ["no reference"]
     assert any("paper3/table1: no published table" in n for n in report.notes)
+
+
+def test_demo_reference_is_compared_over_the_same_seeds():
+    from replication.check import demo_reference_value
+    stats = {"mean": 64.17, "std": 5.89, "n": 2, "per_seed": {"0": 60.0, "1": 68.33}}
+    # A one-seed run is compared with that seed's recorded value, not the 2-seed mean
+    # (found when the main job, 1 seed, was flagged 'regressed' against a 2-seed mean).
+    assert demo_reference_value(stats, [0]) == (60.0, "seeds 0")
+    assert demo_reference_value(stats, [1, 0]) == (64.165, "seeds 0, 1")
+    # A seed the reference does not have: fall back to the recorded mean.
+    assert demo_reference_value(stats, [0, 7]) == (64.17, "mean of 2 recorded seed(s)")
+    assert demo_reference_value({"mean": 50.0, "n": 1}, [0])[0] == 50.0
