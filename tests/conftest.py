@@ -27,3 +27,27 @@ def esc10_root() -> Path:
         pytest.skip(f"real-audio fixture not found at {ESC10} "
                     "(it sits beside the checkout in the kit's development set-up)")
     return ESC10
+
+
+def _run_script_json(script: str, *args: str, timeout: float = 300) -> dict:
+    """Runs `python -c script args...` from the repo root in a fresh process.
+
+    Used where TensorFlow must start clean (logical CPU devices are configured before
+    TF initialises, which this pytest process may already have done). Returns the
+    JSON object the script prints on its last line; fails with the child's stderr.
+    """
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def run_script_json():
+    """`run_script_json(script, *args, timeout=...)` -> the script's last-line JSON."""
+    return _run_script_json

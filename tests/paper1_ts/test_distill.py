@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -18,7 +13,6 @@ from paper1_ts.distill import TeacherStudent
 from paper1_ts.train_params import TrainParams, TSParams
 from paper1_ts.train import make_teacher_student
 
-REPO = Path(__file__).resolve().parents[2]
 CLASSES, FEAT, FRAMES, EMB = 10, 4, 6, 8
 
 STANDIN_SRC = """
@@ -159,16 +153,8 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run(kind: str, cpus: int) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(cpus)], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def test_mirrored_two_cpus_matches_one_device():
-    single, mirrored = _run("default", 0), _run("mirrored", 2)
+def test_mirrored_two_cpus_matches_one_device(run_script_json):
+    single, mirrored = run_script_json(SCRIPT, "default", "0"), run_script_json(SCRIPT, "mirrored", "2")
     assert (single["replicas"], mirrored["replicas"]) == (1, 2)
     # Same global batch and initial weights; the student has no BatchNorm (whose batch
     # statistics would be per replica), the frozen teacher's BN runs in inference mode.

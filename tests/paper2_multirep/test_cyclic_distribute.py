@@ -8,16 +8,9 @@ are the same optimisation problem up to float reduction order.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -56,18 +49,10 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run(kind: str, cpus: int) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(cpus)], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.slow  # two fresh TF processes: ~40 s idle, ~2 min on a loaded 2-core machine
-def test_cyclic_distillation_mirrored_matches_one_device():
-    single = _run("default", 0)
-    mirrored = _run("mirrored", 2)
+def test_cyclic_distillation_mirrored_matches_one_device(run_script_json):
+    single = run_script_json(SCRIPT, "default", "0")
+    mirrored = run_script_json(SCRIPT, "mirrored", "2")
     assert (single["replicas"], mirrored["replicas"]) == (1, 2)
     assert len(single["loss"]) == 8 and any(k > 0 for k in single["kl"])
     for a, b in zip(single["loss"] + single["kl"], mirrored["loss"] + mirrored["kl"]):

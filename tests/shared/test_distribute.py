@@ -6,16 +6,9 @@ TensorFlow initialises, which pytest's process may already have done.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -41,17 +34,9 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run(kind: str, cpus: int) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(cpus)], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def test_mirrored_on_two_logical_cpus_matches_one_device():
-    single = _run("default", 0)
-    mirrored = _run("mirrored", 2)
+def test_mirrored_on_two_logical_cpus_matches_one_device(run_script_json):
+    single = run_script_json(SCRIPT, "default", "0")
+    mirrored = run_script_json(SCRIPT, "mirrored", "2")
     assert single["replicas"] == 1
     assert mirrored["replicas"] == 2
     # Same global batch, same initial weights: per-epoch losses agree up to float
