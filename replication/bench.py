@@ -8,7 +8,9 @@ Sections (registered by name, run in registration order):
 - features: clips/s of the kit front end vs librosa on the same clips, same machine.
 - pipeline: a dummy Keras model fed by shared.pipeline from the feature cache vs the
   same model fed from in-memory arrays holding the same crops (overhead in %).
-Another section (e.g. model training speed) is added with @register_section("name").
+- training: clips/s, FLOPs, % of the matmul ceiling, peak memory and XLA of the
+  papers' models; DCASE 2018 1A feature cache time (replication/bench_training.py).
+Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
 """
@@ -211,6 +213,12 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     ctx.log(f"  dummy model        pipeline {out['pipeline_steps_per_s']:7.1f} steps/s   "
             f"in-memory {out['in_memory_steps_per_s']:7.1f} steps/s   overhead {overhead:+.1f} %")
     return out
+
+
+# the model training section lives in its own file (imported here so `python -m replication.bench` has it)
+from replication.bench_training import bench_training as _bench_training  # noqa: E402
+
+register_section("training")(_bench_training)
 
 
 def host_info() -> dict:

@@ -1,0 +1,393 @@
+"""Benchmark section "training": how fast the papers' networks train on this machine.
+
+    python -m replication.bench --section training            # paper + demo sizes
+    python -m replication.bench --section training --quick    # demo sizes only (< 1 min)
+    python -m replication.bench_training --models p2_small_cnn_demo --steps 3   # one child
+
+For every model (paper 1 raw CNN and CNN-GRU, paper 2 VGG19 and ResNet101 at the
+paper's input size, and the demo-size variants): training clips/s over a few train
+steps after warm-up, analytic FLOPs per clip, achieved GFLOP/s, its ratio to a large
+fp32 matmul measured in the same process, peak memory, and XLA on vs off for the
+models in XLA_MODELS. Each group of models runs in a child process (a crash of one
+kernel cannot take the benchmark down; the peak memory is the child's own).
+
+FLOPs are counted from the built model's layers (`count_flops`): convolutions, dense
+layers and GRU/LSTM cells, 2 FLOPs per multiply-add; normalisation, activations,
+pooling and the optimizer update are NOT counted. Training is taken as 3x the forward
+pass (forward + gradient w.r.t. activations + gradient w.r.t. weights).
+
+The section also extrapolates the build time of the full DCASE 2018 1A feature cache
+(8640 clips of 10 s, 48 kHz stereo, every representation of both papers) from the
+cache build rate measured on generated clips of that shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DCASE_CLIPS = 8640                 # DCASE 2018 1A development set (fold 1 train + test)
+DCASE_RATE, DCASE_SECONDS = 48000, 10.0
+CHILD_TIMEOUT = 1800               # seconds for one child process (paper-size models)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One benchmarked network: how to build it and at which batch it is trained."""
+    name: str
+    paper: str                     # "paper1" | "paper2"
+    size: str                      # "paper" | "demo"
+    input_shape: tuple             # one example, without the batch axis
+    batch: int                     # bench batch (paper sizes: small enough for 24 GiB RAM)
+    optimizer: str                 # "adam" (paper 1, Sec. 4.2) | "sgd" (paper 2, Sec. IV-C)
+
+
+SPECS = {s.name: s for s in [
+    ModelSpec("p1_raw_cnn_paper", "paper1", "paper", (479999, 2), 4, "adam"),
+    ModelSpec("p1_cnn_gru_paper", "paper1", "paper", (249, 256, 2), 8, "adam"),
+    ModelSpec("p2_vgg19_paper", "paper2", "paper", (150, 64, 3), 8, "sgd"),
+    ModelSpec("p2_resnet101_paper", "paper2", "paper", (150, 64, 3), 8, "sgd"),
+    ModelSpec("p1_raw_cnn_demo", "paper1", "demo", (63999, 2), 16, "adam"),
+    ModelSpec("p1_cnn_gru_demo", "paper1", "demo", (99, 64, 2), 16, "adam"),
+    ModelSpec("p2_small_cnn_demo", "paper2", "demo", (100, 64, 3), 32, "sgd"),
+    ModelSpec("p2_small_resnet_demo", "paper2", "demo", (100, 64, 3), 32, "sgd"),
+]}
+XLA_MODELS = ("p2_small_cnn_demo", "p1_cnn_gru_demo", "p2_vgg19_paper")
+NUM_CLASSES = 10
+
+
+def build_model(spec: ModelSpec):
+    """The Keras model of `spec`; returns (model, fn mapping model output -> logits [B, C])."""
+    if spec.paper == "paper1":
+        from paper1_ts.model_params import CNNGRUParams, RawCNNParams, demo_params
+        from paper1_ts.models import build_cnn_gru, build_raw_cnn
+
+        demo = demo_params() if spec.size == "demo" else None
+        if "raw_cnn" in spec.name:
+            model = build_raw_cnn(demo.raw_cnn if demo else RawCNNParams())
+        else:
+            model = build_cnn_gru(demo.cnn_gru if demo else CNNGRUParams(), head="gru")
+        return model, lambda out: out["logits"]
+    from paper2_multirep.branches import build_branch
+    from paper2_multirep.params import BranchParams
+
+    arch = spec.name.split("_", 1)[1].rsplit("_", 1)[0]          # p2_<arch>_<size>
+    params = BranchParams(arch=arch, weights="none", small_filters=(16, 32, 64))
+    model = build_branch(params, spec.input_shape, NUM_CLASSES, quiet=True).model
+    return model, lambda out: out
+
+
+# ----------------------------------------------------------------------------- FLOPs
+def _leaf_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:               # nested Model / Sequential
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _shape(tensor) -> tuple:
+    return tuple(int(d) if d is not None else -1 for d in tensor.shape)
+
+
+def layer_macs(layer) -> tuple[str, int]:
+    """(kind, multiply-adds for ONE example) of a layer; kind "" = not counted."""
+    import keras
+
+    if isinstance(layer, keras.layers.Bidirectional):
+        k1, m1 = layer_macs(layer.forward_layer)
+        return k1, 2 * m1
+    if isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)):
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise ValueError(f"{layer.name}: only channels_last convolutions are counted")
+        out, inp = _shape(layer.output), _shape(layer.input)
+        groups = getattr(layer, "groups", 1)
+        per_position = layer.filters * math.prod(layer.kernel_size) * inp[-1] // groups
+        return "conv", math.prod(out[1:-1]) * per_position
+    if isinstance(layer, keras.layers.Dense):
+        inp = _shape(layer.input)
+        return "dense", math.prod(inp[1:-1]) * inp[-1] * layer.units
+    if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM)):
+        inp = _shape(layer.input)                                   # [B, T, D]
+        gates = 3 if isinstance(layer, keras.layers.GRU) else 4
+        units = layer.units
+        if inp[1] < 0:
+            raise ValueError(f"{layer.name}: recurrent layer with unknown time length")
+        return "recurrent", inp[1] * gates * (inp[-1] * units + units * units)
+    return "", 0
+
+
+def count_flops(model) -> dict:
+    """Analytic FLOPs per example: 2 x multiply-adds of conv, dense and GRU/LSTM layers.
+
+    Returns {"macs_by_kind": {...}, "forward_flops", "train_flops" (= 3 x forward)}.
+    """
+    by_kind: dict[str, int] = {}
+    for layer in _leaf_layers(model):
+        kind, macs = layer_macs(layer)
+        if kind:
+            by_kind[kind] = by_kind.get(kind, 0) + macs
+    forward = 2 * sum(by_kind.values())
+    return {"macs_by_kind": by_kind, "forward_flops": forward, "train_flops": 3 * forward}
+
+
+# ----------------------------------------------------------------------------- memory
+def reset_peak_memory() -> bool:
+    """Resets this process's peak RSS (Linux /proc/self/clear_refs); False if impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_mb() -> dict:
+    """Peak host RSS (VmHWM since the last reset, else ru_maxrss) and, on GPU, device peak."""
+    out = {"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                out["host_peak_mb"] = int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    out.setdefault("host_peak_mb", out["ru_maxrss_mb"])
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        out["gpu_peak_mb"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    return out
+
+
+def _reset_gpu_peak() -> None:
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.reset_memory_stats("GPU:0")
+
+
+# ----------------------------------------------------------------------------- timing
+def matmul_ceiling(n: int, repeats: int) -> dict:
+    """GFLOP/s of an fp32 n x n matmul (best of `repeats`, after one warm-up)."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal([n, n], seed=[1, 2])
+    b = tf.random.stateless_normal([n, n], seed=[3, 4])
+    mm = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x, y)))
+    mm(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        mm(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return {"n": n, "repeats": repeats, "seconds": best, "gflops_per_s": 2 * n ** 3 / best / 1e9}
+
+
+def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int = 2) -> dict:
+    """Clips/s of `steps` training steps on in-memory random batches, after `warmup` steps."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    _reset_gpu_peak()
+    model, logits_of = build_model(spec)
+    flops = count_flops(model)
+    optimizer = (keras.optimizers.Adam(1e-3) if spec.optimizer == "adam"
+                 else keras.optimizers.SGD(1e-3, momentum=0.9))
+    optimizer.build(model.trainable_variables)
+    x = tf.random.stateless_normal((spec.batch, *spec.input_shape), seed=[0, 1])   # [B, ...]
+    labels = tf.random.stateless_uniform([spec.batch], [0, 2], maxval=NUM_CLASSES, dtype=tf.int32)
+    y = tf.one_hot(labels, NUM_CLASSES)                                             # [B, C]
+
+    @tf.function(jit_compile=jit_compile)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            logits = logits_of(model(xb, training=True))                           # [B, C]
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(yb, logits))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    start = time.perf_counter()
+    for _ in range(warmup):
+        step(x, y).numpy()
+    warm_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step(x, y)
+    loss.numpy()
+    seconds = time.perf_counter() - start
+    clips_per_s = spec.batch * steps / seconds
+    return {"batch": spec.batch, "steps": steps, "warmup_steps": warmup, "warmup_seconds": warm_s,
+            "step_seconds": seconds / steps, "clips_per_s": clips_per_s,
+            "achieved_gflops_per_s": clips_per_s * flops["train_flops"] / 1e9,
+            "params": int(model.count_params()), **flops}
+
+
+def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int) -> dict:
+    """Measures the named models in this process (one after another, peak reset in between)."""
+    ceiling = matmul_ceiling(matmul_n, matmul_repeats)
+    out = {"matmul": ceiling, "models": {}}
+    for name in names:
+        spec = SPECS[name]
+        runs = {}
+        for jit in ((False, True) if name in XLA_MODELS else (False,)):
+            reset_ok = reset_peak_memory()
+            r = measure_training(spec, steps, jit)
+            r["peak_memory"] = {**peak_memory_mb(), "reset_between_models": reset_ok}
+            r["ratio_to_matmul"] = r["achieved_gflops_per_s"] / ceiling["gflops_per_s"]
+            runs["xla" if jit else "no_xla"] = r
+        entry = {"paper": spec.paper, "size": spec.size, "input_shape": list(spec.input_shape),
+                 **runs["no_xla"]}
+        if "xla" in runs:
+            entry["xla"] = {k: runs["xla"][k] for k in ("clips_per_s", "achieved_gflops_per_s",
+                                                        "ratio_to_matmul", "warmup_seconds")}
+            entry["xla_speedup"] = runs["xla"]["clips_per_s"] / runs["no_xla"]["clips_per_s"]
+        out["models"][name] = entry
+    return out
+
+
+def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, workdir: Path) -> dict:
+    """Runs `run_child` in a fresh interpreter; a crash is reported per model, not raised."""
+    out_file = workdir / f"train-{names[0]}.json"
+    cmd = [sys.executable, "-m", "replication.bench_training", "--models", *names,
+           "--steps", str(steps), "--matmul-n", str(matmul_n),
+           "--matmul-repeats", str(matmul_repeats), "--out", str(out_file)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT)
+        failed = proc.returncode != 0 or not out_file.exists()
+        reason = f"exit {proc.returncode}: {proc.stderr.strip()[-800:]}"
+    except subprocess.TimeoutExpired:
+        failed, reason = True, f"timed out after {CHILD_TIMEOUT} s"
+    if failed:
+        return {"matmul": None, "models": {n: {"error": reason} for n in names}}
+    return json.loads(out_file.read_text())
+
+
+# ----------------------------------------------------------------------------- feature cache
+def _dcase_shaped_clips(workdir: Path, count: int, seed: int) -> list:
+    """`count` generated 10 s 48 kHz stereo 24-bit WAV clips (the DCASE 2018 1A format)."""
+    from shared.audio import write_audio
+    from shared.datasets.base import Example
+
+    rng = np.random.default_rng(seed)
+    n = int(DCASE_RATE * DCASE_SECONDS)
+    t = np.arange(n) / DCASE_RATE
+    examples = []
+    for i in range(count):
+        tone = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
+        audio = (tone + 0.05 * rng.standard_normal((n, 2))).astype(np.float32)   # [time, 2]
+        path = workdir / "dcase_like" / f"clip{i:02d}.wav"
+        write_audio(path, audio, DCASE_RATE, subtype="PCM_24")
+        examples.append(Example(path, i % 10, f"clip{i:02d}"))
+    return examples
+
+
+def representations() -> dict:
+    """Every representation either paper computes on DCASE 2018 1A, at 48 kHz."""
+    from shared.features import paper2_params
+    from shared.features.presets import P2_KINDS, paper1_spectrogram_params, paper1_waveform_params
+
+    reps = {"p1_waveform": paper1_waveform_params(DCASE_RATE),
+            "p1_spectrogram": paper1_spectrogram_params(sample_rate=DCASE_RATE)}
+    reps.update({f"p2_{k}": paper2_params(k, sample_rate=DCASE_RATE) for k in P2_KINDS})
+    return reps
+
+
+def cache_extrapolation(workdir: Path, count: int, seed: int, log) -> dict:
+    """Cache build seconds per clip per representation -> minutes for all 8640 clips."""
+    from shared.cache import FeatureCache
+
+    examples = _dcase_shaped_clips(workdir, count, seed)
+    per_rep = {}
+    for name, params in representations().items():
+        cache = FeatureCache(workdir / "cache", progress=False)
+        cache.get_or_build(f"warm-{name}", examples[:1], params)       # tf kernels traced
+        start = time.perf_counter()
+        cache.get_or_build(f"bench-{name}", examples, params)
+        per_rep[name] = (time.perf_counter() - start) / count
+        log(f"  cache {name:18s} {per_rep[name]:6.3f} s/clip (10 s 48 kHz stereo)")
+    per_clip = sum(per_rep.values())
+    minutes = per_clip * DCASE_CLIPS / 60.0
+    log(f"  DCASE 2018 1A full cache ({DCASE_CLIPS} clips, {len(per_rep)} representations): "
+        f"{minutes:.1f} min extrapolated ({per_clip:.2f} s per clip, all representations)")
+    return {"clips_measured": count, "seconds_per_clip": per_rep,
+            "seconds_per_clip_all": per_clip, "dcase_clips": DCASE_CLIPS,
+            "extrapolated_minutes": minutes}
+
+
+# ----------------------------------------------------------------------------- section
+def _log_model(log, name: str, m: dict) -> None:
+    if "error" in m:
+        log(f"  {name:22s} FAILED {m['error'][:300]}")
+        return
+    mem = m["peak_memory"]["host_peak_mb"]
+    line = (f"  {name:22s} b{m['batch']:<3d} {m['clips_per_s']:8.2f} clips/s  "
+            f"{m['train_flops'] / 1e9:8.3f} GFLOP/clip (train)  {m['achieved_gflops_per_s']:7.1f} GFLOP/s  "
+            f"{100 * m['ratio_to_matmul']:5.1f} % of matmul  peak {mem:7.0f} MB")
+    if "xla" in m:
+        line += f"  XLA x{m['xla_speedup']:.2f} ({100 * m['xla']['ratio_to_matmul']:.1f} %)"
+    log(line)
+
+
+def bench_training(ctx) -> dict:
+    """The "training" section (ctx: replication.bench.BenchContext)."""
+    steps = ctx.extra.get("steps") or (2 if ctx.quick else 4)
+    steps = min(steps, 3) if ctx.quick else steps
+    mm_n, mm_reps = (1024, 5) if ctx.quick else (2048, 5)
+    demo = [n for n, s in SPECS.items() if s.size == "demo"]
+    groups = [demo] if ctx.quick else [demo] + [[n] for n, s in SPECS.items() if s.size == "paper"]
+    models, ceilings = {}, []
+    for names in groups:
+        got = _spawn(names, steps, mm_n, mm_reps, ctx.workdir)
+        if got["matmul"]:
+            ceilings.append(got["matmul"]["gflops_per_s"])
+        for name, m in got["models"].items():
+            models[name] = m
+            _log_model(ctx.log, name, m)
+    if ceilings:
+        ctx.log(f"  fp32 matmul {mm_n}x{mm_n}: {max(ceilings):.1f} GFLOP/s (best child; each "
+                f"model's ratio uses its own child's ceiling)")
+    cache = cache_extrapolation(ctx.workdir, 1 if ctx.quick else 3, ctx.seed, ctx.log)
+    load = os.getloadavg()
+    ctx.log(f"  load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return {"flops_note": "2 FLOPs per multiply-add of conv/dense/GRU layers; train = 3 x forward",
+            "matmul_gflops_per_s": ceilings, "models": models, "dcase_feature_cache": cache,
+            "loadavg": list(load)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child entry point: measures --models and writes the JSON to --out."""
+    parser = argparse.ArgumentParser(prog="python -m replication.bench_training")
+    parser.add_argument("--models", nargs="+", choices=list(SPECS), required=True)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--matmul-n", type=int, default=2048)
+    parser.add_argument("--matmul-repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    result = run_child(args.models, args.steps, args.matmul_n, args.matmul_repeats)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        from shared.config import atomic_write_text
+        atomic_write_text(args.out, text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Training benchmark section: the quick run reports every figure; the FLOP counter is exact."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import pytest
+
+from replication import bench, bench_training
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench_training")
+    out = tmp / "bench.json"
+    rc = bench.main(["--quick", "--section", "training", "--esc10", str(tmp / "absent"),
+                     "--json", str(out)])
+    assert rc == 0
+    return json.loads(out.read_text())["sections"]["training"]
+
+
+def test_quick_training_section_measures_every_demo_model(quick_report, capsys):
+    demo = {n for n, s in bench_training.SPECS.items() if s.size == "demo"}
+    assert set(quick_report["models"]) == demo             # --quick: demo sizes only
+    for name, m in quick_report["models"].items():
+        assert "error" not in m, (name, m.get("error"))
+        assert m["clips_per_s"] > 0 and m["steps"] >= 1
+        assert m["train_flops"] == 3 * m["forward_flops"] > 0
+        assert m["achieved_gflops_per_s"] == pytest.approx(m["clips_per_s"] * m["train_flops"] / 1e9)
+        assert 0 < m["ratio_to_matmul"]
+        assert m["peak_memory"]["host_peak_mb"] > 100      # a TF process is never this small
+    xla = [m for m in quick_report["models"].values() if "xla" in m]
+    assert xla and all(m["xla"]["clips_per_s"] > 0 for m in xla)
+    assert quick_report["matmul_gflops_per_s"] and min(quick_report["matmul_gflops_per_s"]) > 0
+    cache = quick_report["dcase_feature_cache"]
+    assert set(cache["seconds_per_clip"]) == set(bench_training.representations())
+    assert cache["extrapolated_minutes"] == pytest.approx(
+        sum(cache["seconds_per_clip"].values()) * 8640 / 60)
+    assert len(quick_report["loadavg"]) == 3
+
+
+def test_flops_match_a_hand_count_of_dense_conv_and_gru():
+    conv2d = keras.Sequential([keras.Input((10, 8, 3)),
+                               keras.layers.Conv2D(4, (3, 3), strides=2, padding="same"),  # [5, 4, 4]
+                               keras.layers.BatchNormalization(),
+                               keras.layers.Flatten(),                                      # [80]
+                               keras.layers.Dense(7)])
+    got = bench_training.count_flops(conv2d)
+    assert got["macs_by_kind"] == {"conv": 5 * 4 * 4 * (3 * 3 * 3), "dense": 80 * 7}
+    assert got["forward_flops"] == 2 * (5 * 4 * 4 * 27 + 560)
+    assert got["train_flops"] == 3 * got["forward_flops"]
+
+    inner = keras.Sequential([keras.Input((20, 2)), keras.layers.Conv1D(6, 5, padding="valid")])  # [16, 6]
+    inp = keras.Input((20, 2))
+    x = inner(inp)                                           # nested model is walked into
+    x = keras.layers.GRU(3)(x)                               # 16 steps, D=6, H=3
+    x = keras.layers.Dense(2)(x)
+    got = bench_training.count_flops(keras.Model(inp, x))
+    assert got["macs_by_kind"] == {"conv": 16 * 6 * 5 * 2, "recurrent": 16 * 3 * (6 * 3 + 3 * 3),
+                                   "dense": 3 * 2}
+
+
+def test_flops_of_the_paper_cnn_gru_first_conv():
+    """Table 3 Conv1: 7x7, 2 -> 30 channels over 249 x 256 ('same') in the paper-size model."""
+    model, _ = bench_training.build_model(bench_training.SPECS["p1_cnn_gru_paper"])
+    convs = [lay for lay in bench_training._leaf_layers(model) if lay.name == "conv1"]
+    assert bench_training.layer_macs(convs[0]) == ("conv", 249 * 256 * 30 * 7 * 7 * 2)
