@@ -10,9 +10,11 @@ paper1_ts/run.py owns the parser; `add_arguments` adds the options these handler
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from paper1_ts.params import PRESETS
+from replication.records import RecordExistsError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +76,13 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
         step = jobs.measure_step_seconds(params, families)
     print(tables.plan_text(plan, tables.estimate_seconds(plan, step), step))
     ctx = p1data.DataContext(params)
-    outcome = tables.run_table(plan, jobs.JobRunner(ctx), overwrite=args.overwrite,
-                               n_classes=len(ctx.classes))
+    try:
+        outcome = tables.run_table(plan, jobs.JobRunner(ctx), overwrite=args.overwrite,
+                                   n_classes=len(ctx.classes))
+    except RecordExistsError as err:
+        # Trained models are in the store, so --overwrite only rewrites the records.
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"{table.name}: {len(outcome.records)} record(s) in {params.results_root}, "
           f"{outcome.seconds:.1f} s")
     return outcome.report.exit_code if outcome.report is not None else 0

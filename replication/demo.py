@@ -73,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                  lambda t=table: p1(["--table", t])) != 0:
             failures.append(f"paper1 table {table} shapes")
 
-    common = ["--preset", "demo", "--results", args.results, "--data-root", args.data_root]
+    # The main job owns its results root: rerunning it rewrites its own records, while
+    # every trained model is reused from the job store (nothing is retrained).
+    common = ["--preset", "demo", "--results", args.results, "--data-root", args.data_root,
+              "--overwrite"]
     if args.seeds is not None:
         common += ["--seeds", str(args.seeds)]
     for spec in tables:
