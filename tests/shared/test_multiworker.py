@@ -3,12 +3,16 @@
 Two worker processes (this file run as a script) get a TF_CONFIG naming both on
 127.0.0.1 (free ports), build their strategy with
 shared.distribute.make_strategy(kind="multi_worker") and train the same tiny Keras
-model for a few SGD steps with a GLOBAL batch of 8 (tf.distribute gives worker i rows
-[4i, 4i+4) of every global batch). A single process trains the same model on whole batches of 8.
+model for a few SGD steps with a GLOBAL batch of 8: each worker reads its own half of
+every global batch (strategy.distribute_datasets_from_function + shard by input
+pipeline). A single process trains the same model on whole batches of 8.
 The workers must end with identical weights and losses (all-reduce keeps them in
 sync) that match the single process within 1e-5 (only the summation order of the
 gradient differs; measured max difference is printed by the test), losses included.
-Keras 3.15's fit needs two work-arounds under this strategy (see _reduce_nested).
+Keras 3.15's fit needs two work-arounds under this strategy; make_strategy applies
+them (shared.distribute._reduce_nested). Found: with AutoShardPolicy.OFF both workers
+trained on the SAME 4 rows per step (= one process at batch 4, bit for bit), which was
+the 5.7e-2 disagreement this test used to xfail on.
 """
 
 from __future__ import annotations
@@ -53,43 +57,23 @@ def _result(model, history) -> dict:
     return out
 
 
-def _reduce_nested(strategy) -> None:
-    """Work-arounds for Keras 3.15 fit under MultiWorkerMirroredStrategy (keras-team/keras
-    issue 20585), applied to this strategy object only:
-    1. fit's first-batch peek calls strategy.reduce on the whole (x, y) structure, which
-       the collective all-reduce cannot take: reduce each element;
-    2. the per-step metric reduction calls reduce("MEAN", scalar, axis=0), which fails on
-       scalars: reduce scalars across replicas without an axis (the mean over workers).
-    """
-    reduce_one = strategy.reduce
-
-    def reduce(op, value, axis=None):
-        if isinstance(value, dict):
-            return {k: reduce(op, v, axis) for k, v in value.items()}
-        if isinstance(value, (tuple, list)):
-            return type(value)(reduce(op, v, axis) for v in value)
-        if axis is not None and strategy.experimental_local_results(value)[0].shape.rank == 0:
-            axis = None
-        return reduce_one(op, value, axis)
-
-    strategy.reduce = reduce
-
-
 def worker(index: int, out: Path) -> int:
     """One worker: TF_CONFIG is set by the parent; trains and saves its weights/losses."""
     import tensorflow as tf
 
     from shared.distribute import DistributeParams, make_strategy
 
-    strategy = make_strategy(DistributeParams(kind="multi_worker"))
-    _reduce_nested(strategy)
+    strategy = make_strategy(DistributeParams(kind="multi_worker"))   # Keras reduce work-arounds inside
     assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
     x, y = _data()
-    # every worker reads the same global batches (sharding off); tf.distribute splits
-    # each global batch of 8 into per-replica batches of 4 (worker i gets rows [4i, 4i+4))
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH).repeat().with_options(options)
+
+    def per_worker(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+        # worker i reads rows i, i+2, ... in batches of 4: its half of every global batch of 8
+        return (tf.data.Dataset.from_tensor_slices((x, y))
+                .shard(ctx.num_input_pipelines, ctx.input_pipeline_id)
+                .batch(ctx.get_per_replica_batch_size(GLOBAL_BATCH)).repeat())
+
+    data = strategy.distribute_datasets_from_function(per_worker)
     with strategy.scope():
         model = _model()
     history = model.fit(data, epochs=2, steps_per_epoch=STEPS // 2, verbose=0)
@@ -142,9 +126,6 @@ def test_two_local_workers_complete_and_agree(worker_results):
         np.testing.assert_array_equal(w0[key], w1[key], err_msg=f"workers disagree on {key}")
 
 
-@pytest.mark.xfail(strict=False, reason="open: measured max weight difference 5.7e-2 vs the single "
-                   "process; the split of a global batch across workers under AutoShardPolicy.OFF "
-                   "is not yet verified (see report)")
 def test_two_local_workers_match_one_process(worker_results):
     import tensorflow as tf
 
