@@ -147,7 +147,7 @@ class DataContext:
             name = f"{self.params.data.dataset}:{self.split_names[split]}"
             self._entries[key] = self.cache.get_or_build(
                 name, examples, self.params.features_of(family), dtype=self.params.data.cache_dtype,
-                expected_channels=self.spec.channels)
+                expected_channels=self.spec.channels, workers=self.params.data.cache_workers)
         return self._entries[key]
 
     def _dataset(self, family: str, split: str, partners: int, seed: int, shuffle: bool) -> tf.data.Dataset:

@@ -40,10 +40,11 @@ class DataParams:
     eval_per_class: int = 0               # same for the evaluation split (tests only)
     cache_root: str = ""                  # "" = data/cache in the checkout (feature cache)
     cache_dtype: str = "float16"          # feature cache storage; not stated, see register p1-demo-preset
+    cache_workers: int = 0                # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
     auto_prepare_demo: bool = True        # generate the demo data set when it is missing (demo only)
 
     def __post_init__(self):
-        for name in ("train_per_class", "eval_per_class"):
+        for name in ("train_per_class", "eval_per_class", "cache_workers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
         if self.cache_dtype not in ("float16", "float32"):
@@ -133,7 +134,7 @@ def differences(params: Any, reference: Any, prefix: str = "") -> list[str]:
 # Fields whose value is not stated by the paper (epoch budgets, verbosity, where files go,
 # how many seeds): a different value is not a deviation from the paper.
 NOT_STATED = ("train.epochs", "train.pool_epochs", "train.gru_epochs", "train.verbose",
-              "data.root", "data.cache_root", "data.cache_dtype", "data.auto_prepare_demo",
+              "data.root", "data.cache_root", "data.cache_dtype", "data.cache_workers", "data.auto_prepare_demo",
               "svm.batch_size", "seeds", "first_seed", "results_root", "figure1_model",
               "distribute.")
 

@@ -31,7 +31,7 @@ STORE_DIR = "paper1/_store"        # under the results root
 COMMON_DECISIONS = ("p1-spectrogram", "p1-res4-filters", "p1-res-block-order", "p1-leaky-relu")
 # Resolved-config fields that cannot change a run's numbers (paths, verbosity, how many
 # seeds, device placement); left out of the config fingerprint kept with each record.
-FINGERPRINT_IGNORE = ("results_root", "data.root", "data.cache_root", "data.auto_prepare_demo",
+FINGERPRINT_IGNORE = ("results_root", "data.root", "data.cache_root", "data.cache_workers", "data.auto_prepare_demo",
                       "train.verbose", "seeds", "first_seed", "figure1_model", "distribute.")
 
 
@@ -91,7 +91,7 @@ def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | 
         if job.ts.point == "both":
             ts.update(output_weight=params.ts.output_weight, hidden_weight=params.ts.hidden_weight)
     data = to_dict(params.data)
-    for k in ("root", "cache_root", "cache_dtype", "auto_prepare_demo"):
+    for k in ("root", "cache_root", "cache_dtype", "cache_workers", "auto_prepare_demo"):
         data.pop(k)
     return {"paper": "paper1", "family": job.family, "input_segments": job.input_segments,
             "data": data, "features": to_dict(params.features_of(job.family)),

@@ -230,12 +230,13 @@ class DataParams:
     max_eval_clips: int = 0         # 0 = whole test split; >0 = a stratified subset (tests only, recorded as a deviation)
     cache_root: str = "data/cache"  # feature cache (shared/cache.py)
     cache_dtype: str = "float16"    # stored feature precision
+    cache_workers: int = 0          # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
 
     def __post_init__(self) -> None:
         for name in ("crop_frames", "eval_hop_frames"):
             if getattr(self, name) < 1:
                 raise ValueError(f"DataParams.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_train_clips", "max_eval_clips"):
+        for name in ("max_train_clips", "max_eval_clips", "cache_workers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
 

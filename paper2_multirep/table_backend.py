@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -153,16 +153,23 @@ def describe_branch(branch: BranchSpec, params: ExperimentParams, data: DataCont
             "cache_dtype": params.data.cache_dtype}
 
 
-def cache_entries(representation: str, params: ExperimentParams, data: DataContext):
-    """(train, test) feature-cache entries of one representation (built once, then reused)."""
+def cache_entries(representations: Sequence[str], params: ExperimentParams,
+                  data: DataContext) -> dict[str, tuple]:
+    """representation -> (train, test) feature-cache entries, built once, then reused.
+
+    The missing representations of a split are built in one pass over its clips (one
+    decode per clip, shared STFTs, params.data.cache_workers processes).
+    """
     from shared.cache import FeatureCache
-    features = feature_params(representation, data.spec.sample_rate)
+    features = {r: feature_params(r, data.spec.sample_rate) for r in dict.fromkeys(representations)}
     cache = FeatureCache(params.data.cache_root)
-    train = cache.get_or_build(f"{data.name}:{data.train_split}", data.train, features,
-                               dtype=params.data.cache_dtype, expected_channels=data.spec.channels)
-    test = cache.get_or_build(f"{data.name}:{data.test_split}", data.test, features,
-                              dtype=params.data.cache_dtype, expected_channels=data.spec.channels)
-    return train, test
+    train, test = (cache.get_or_build_many(f"{data.name}:{name}", examples, features,
+                                           dtype=params.data.cache_dtype,
+                                           expected_channels=data.spec.channels,
+                                           workers=params.data.cache_workers)
+                   for name, examples in ((data.train_split, data.train),
+                                          (data.test_split, data.test)))
+    return {r: (train[r], test[r]) for r in features}
 
 
 # ------------------------------------------------------------------------ training
@@ -219,11 +226,12 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     crop, hop = params.data.crop_frames, params.data.eval_hop_frames
     models, branch_data, tests, notes, faithful = [], [], [], [], True
     first_params = None
+    entries = cache_entries([b.representation for b in branches], params, data)
     for i, branch in enumerate(branches):
         train_p = branch_training_params(params, branch)
         first_params = first_params or train_p
         batch = train_p.optim.batch_size
-        train_entry, test_entry = cache_entries(branch.representation, params, data)
+        train_entry, test_entry = entries[branch.representation]
         norm = band_statistics(train_entry)       # per-(bin, channel) stats of the TRAINING split
 
         def train_ds(pass_index, entry=train_entry, norm=norm, i=i, batch=batch):

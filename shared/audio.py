@@ -23,6 +23,10 @@ class AudioError(ValueError):
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self):
+        # picklable with its two arguments (errors cross process boundaries in parallel builds)
+        return (type(self), (self.path, self.reason))
+
 
 @dataclass(frozen=True)
 class AudioInfo:

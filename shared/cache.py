@@ -28,14 +28,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from shared.audio import read_audio
 from shared.config import atomic_write_text, to_dict
 from shared.datasets.base import Example
-from shared.features.frontend import compute_features
+from shared.features.multi import compute_features_many
 from shared.features.params import FeatureParams
 
 CACHE_VERSION = 1                     # bump when the stored layout or feature code changes meaning
@@ -190,7 +190,7 @@ class FeatureCache:
 
     def get_or_build(self, dataset_name: str, examples: Sequence[Example],
                      params: FeatureParams, dtype: str = "float16",
-                     expected_channels: int | None = None) -> CacheEntry:
+                     expected_channels: int | None = None, workers: int = 1) -> CacheEntry:
         """Returns the entry, building it first if needed.
 
         Args:
@@ -199,69 +199,77 @@ class FeatureCache:
           params: front end settings; audio must be at params.sample_rate.
           dtype: "float16" (half the disk) or "float32".
           expected_channels: if given, a file with another channel count is an error.
+          workers: build processes (see get_or_build_many).
         Raises:
           CacheError / AudioError / FeatureError naming the file that failed.
+        """
+        return self.get_or_build_many(dataset_name, examples, {params.kind: params}, dtype,
+                                      expected_channels, workers)[params.kind]
+
+    def get_or_build_many(self, dataset_name: str, examples: Sequence[Example],
+                          params: Mapping[str, FeatureParams], dtype: str = "float16",
+                          expected_channels: int | None = None,
+                          workers: int = 1) -> dict[str, CacheEntry]:
+        """One entry per named representation, the missing ones built in ONE pass.
+
+        Each clip is decoded once and every missing representation computed from it
+        (representations with the same framing share the STFT, shared/features/multi.py).
+        Every entry is the one `get_or_build` gives for that params alone (same key,
+        same arrays). Entries are published when all are complete; a failure leaves none.
+
+        Args:
+          params: name -> FeatureParams (names only label the result).
+          workers: processes that build clips in parallel; 0 = auto (one per CPU when
+            there are enough clips, see effective_workers). The arrays do not depend on
+            it (tested).
         """
         if dtype not in DTYPES:
             raise CacheError(f"dtype '{dtype}' unknown (known: {', '.join(DTYPES)})")
         if not examples:
             raise CacheError(f"{dataset_name}: no examples to cache")
-        key = cache_key(dataset_name, examples, params, dtype, self.key_mode)
-        final = self.entry_dir(dataset_name, key)
-        if (final / MANIFEST).exists():
-            return CacheEntry.open(final)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".building-{key}-", dir=final.parent))
-        try:
-            manifest = self._build(tmp, dataset_name, key, examples, params, dtype,
-                                   expected_channels)
-            atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=1))  # last file written
-            if final.exists():              # a directory without manifest: an old broken entry
-                shutil.rmtree(final, ignore_errors=True)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not (final / MANIFEST).exists():
-                    raise
-                shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return CacheEntry.open(final)
+        if not params:
+            raise CacheError(f"{dataset_name}: no representation to cache")
+        finals = {name: self.entry_dir(dataset_name, cache_key(dataset_name, examples, p, dtype,
+                                                               self.key_mode))
+                  for name, p in params.items()}
+        todo = [name for name, final in finals.items() if not (final / MANIFEST).exists()]
+        if todo:
+            self._build_and_publish(dataset_name, examples, {n: params[n] for n in todo},
+                                    {n: finals[n] for n in todo}, dtype, expected_channels, workers)
+        return {name: CacheEntry.open(final) for name, final in finals.items()}
 
-    def _build(self, tmp: Path, dataset_name: str, key: str, examples: Sequence[Example],
-               params: FeatureParams, dtype: str, expected_channels: int | None) -> dict:
-        clips_dir = tmp / "clips"
-        clips_dir.mkdir()
-        shapes = []
-        iterator = enumerate(examples)
-        if self.progress:
-            from tqdm import tqdm
-            iterator = tqdm(iterator, total=len(examples), unit="clip",
-                            desc=f"caching {dataset_name} ({params.kind})")
-        for i, ex in iterator:
-            audio, rate = read_audio(ex.path, expected_rate=params.sample_rate,
-                                     expected_channels=expected_channels)   # [time, channels]
-            feats = compute_features(audio, rate, params, where=str(ex.path))
-            if dtype == "float16" and np.max(np.abs(feats)) > _FLOAT16_MAX:
-                raise CacheError(f"{ex.path}: feature values up to {np.max(np.abs(feats)):.3g} "
-                                 f"overflow float16; cache with dtype='float32'")
-            np.save(clips_dir / f"{i:06d}.npy", feats.astype(dtype))
-            shapes.append(list(feats.shape))
-        return {
-            "cache_version": CACHE_VERSION,
-            "dataset": dataset_name,
-            "key": key,
-            "dtype": dtype,
-            "params": to_dict(params),
-            "num_examples": len(examples),
-            "clip_ids": [e.clip_id for e in examples],
-            "labels": [int(e.label) for e in examples],
-            "groups": [e.group for e in examples],
-            "paths": [str(e.path) for e in examples],
-            "shapes": shapes,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
+    def _build_and_publish(self, dataset_name: str, examples: Sequence[Example],
+                           params: dict[str, FeatureParams], finals: dict[str, Path], dtype: str,
+                           expected_channels: int | None, workers: int) -> None:
+        tmps: dict[str, Path] = {}
+        try:
+            for name, final in finals.items():
+                final.parent.mkdir(parents=True, exist_ok=True)
+                tmps[name] = Path(tempfile.mkdtemp(prefix=f".building-{final.name}-", dir=final.parent))
+                (tmps[name] / "clips").mkdir()
+            names = list(params)
+            shapes = build_clips(examples, [params[n] for n in names], [tmps[n] / "clips" for n in names],
+                                 dtype, expected_channels, workers,
+                                 progress=(f"caching {dataset_name} ("
+                                           f"{', '.join(p.kind for p in params.values())})"
+                                           if self.progress else None))
+            for k, name in enumerate(names):
+                manifest = _manifest(dataset_name, finals[name].name, examples, params[name], dtype,
+                                     [s[k] for s in shapes])
+                atomic_write_text(tmps[name] / MANIFEST, json.dumps(manifest, indent=1))  # last file
+            for name, final in finals.items():
+                if final.exists() and not (final / MANIFEST).exists():
+                    shutil.rmtree(final, ignore_errors=True)   # an old broken entry
+                try:
+                    os.rename(tmps[name], final)
+                except OSError:
+                    if not (final / MANIFEST).exists():
+                        raise
+                    shutil.rmtree(tmps[name], ignore_errors=True)  # another process finished first
+        except BaseException:
+            for tmp in tmps.values():
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def clean_partial(self) -> list[Path]:
         """Removes leftovers of killed builds (`.building-*`); returns what was removed."""
@@ -272,3 +280,112 @@ class FeatureCache:
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(leftover)
         return removed
+
+
+# ----------------------------------------------------------------------------- building
+MIN_CLIPS_PER_WORKER = 32            # below this a worker process costs more than it saves
+CHUNK_CLIPS = 8                      # clips per task sent to a worker (progress granularity)
+
+
+def _manifest(dataset_name: str, key: str, examples: Sequence[Example], params: FeatureParams,
+              dtype: str, shapes: list) -> dict:
+    return {
+        "cache_version": CACHE_VERSION,
+        "dataset": dataset_name,
+        "key": key,
+        "dtype": dtype,
+        "params": to_dict(params),
+        "num_examples": len(examples),
+        "clip_ids": [e.clip_id for e in examples],
+        "labels": [int(e.label) for e in examples],
+        "groups": [e.group for e in examples],
+        "paths": [str(e.path) for e in examples],
+        "shapes": shapes,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _build_chunk(items: Sequence[tuple[int, str]], params: Sequence[FeatureParams],
+                 clip_dirs: Sequence[Path], dtype: str,
+                 expected_channels: int | None) -> list[tuple[int, list[list[int]]]]:
+    """Decodes each (index, path) once, writes every representation; returns the shapes."""
+    out = []
+    for i, path in items:
+        audio, rate = read_audio(path, expected_rate=params[0].sample_rate,
+                                 expected_channels=expected_channels)          # [time, channels]
+        shapes = []
+        for feats, clips_dir in zip(compute_features_many(audio, rate, params, where=str(path)),
+                                    clip_dirs):
+            if dtype == "float16" and np.max(np.abs(feats)) > _FLOAT16_MAX:
+                raise CacheError(f"{path}: feature values up to {np.max(np.abs(feats)):.3g} "
+                                 f"overflow float16; cache with dtype='float32'")
+            np.save(Path(clips_dir) / f"{i:06d}.npy", feats.astype(dtype))
+            shapes.append(list(feats.shape))
+        out.append((i, shapes))
+    return out
+
+
+def effective_workers(workers: int, num_clips: int) -> int:
+    """Processes started for `num_clips` clips (1 = build in this process).
+
+    An explicit count is used as given (never more than one per clip); 0 ("auto") means
+    one per CPU, but only as many as have MIN_CLIPS_PER_WORKER clips each, since a
+    worker's TensorFlow start-up costs seconds.
+    """
+    if workers < 0:
+        raise CacheError(f"workers must be >= 0 (0 = one per CPU), got {workers}")
+    if workers:
+        return max(1, min(workers, num_clips))
+    return max(1, min(os.cpu_count() or 1, num_clips // MIN_CLIPS_PER_WORKER))
+
+
+def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
+                clip_dirs: Sequence[Path], dtype: str, expected_channels: int | None,
+                workers: int = 1, progress: str | None = None) -> list[list[list[int]]]:
+    """Writes clip i's representation k to clip_dirs[k]/<i>.npy; returns shapes[i][k].
+
+    With more than one effective worker the clips go in chunks to spawned processes
+    (TensorFlow does not survive fork); the first error stops the build and is raised
+    here with the file it names.
+    """
+    rates = {p.sample_rate for p in params}
+    if len(rates) != 1:
+        raise CacheError(f"one build needs one sample rate, got {sorted(rates)}")
+    items = [(i, str(ex.path)) for i, ex in enumerate(examples)]
+    n_workers = effective_workers(workers, len(items))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(items), unit="clip", desc=progress)
+    shapes: list = [None] * len(items)
+    try:
+        if n_workers == 1:
+            for item in items:
+                for i, s in _build_chunk([item], params, clip_dirs, dtype, expected_channels):
+                    shapes[i] = s
+                if bar is not None:
+                    bar.update(1)
+            return shapes
+        import multiprocessing
+        from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+        chunks = [items[k:k + CHUNK_CLIPS] for k in range(0, len(items), CHUNK_CLIPS)]
+        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = {pool.submit(_build_chunk, c, list(params), [str(d) for d in clip_dirs],
+                                   dtype, expected_channels) for c in chunks}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    for fut in done:
+                        for i, s in fut.result():          # re-raises a worker's error
+                            shapes[i] = s
+                        if bar is not None:
+                            bar.update(len(fut.result()))
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+        return shapes
+    finally:
+        if bar is not None:
+            bar.close()

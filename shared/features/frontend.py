@@ -34,6 +34,14 @@ def _check_audio(audio, params: FeatureParams) -> None:
 def _channels_first_features(signal: tf.Tensor, params: FeatureParams) -> tf.Tensor:
     """[channels, time] -> [channels, frames, bins] for the tf kinds."""
     spec = spectrum(signal, params)                                         # [channels, frames, fft_bins]
+    return features_from_spectrum(spec, params)                             # [channels, frames, bins]
+
+
+def features_from_spectrum(spec: tf.Tensor, params: FeatureParams) -> tf.Tensor:
+    """The part after the STFT: [channels, frames, fft_bins] -> [channels, frames, bins].
+
+    Representations with the same framing (shared/features/multi.py) share `spec`.
+    """
     if params.kind == "linear_spectrogram":
         out = spec                                                          # [channels, frames, fft_bins]
     elif params.kind == "log_power_spectrogram":

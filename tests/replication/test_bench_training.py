@@ -35,8 +35,11 @@ def test_quick_training_section_measures_every_demo_model(quick_report, capsys):
     assert quick_report["matmul_gflops_per_s"] and min(quick_report["matmul_gflops_per_s"]) > 0
     cache = quick_report["dcase_feature_cache"]
     assert set(cache["seconds_per_clip"]) == set(bench_training.representations())
-    assert cache["extrapolated_minutes"] == pytest.approx(
-        sum(cache["seconds_per_clip"].values()) * 8640 / 60)
+    minutes = cache["extrapolated_minutes"]
+    assert minutes["one_at_a_time"] == pytest.approx(sum(cache["seconds_per_clip"].values()) * 8640 / 60)
+    one_pass = cache["one_pass_parallel"]
+    assert minutes["one_pass_parallel"] == pytest.approx(one_pass["seconds_per_clip"] * 8640 / 60)
+    assert one_pass["build_seconds"][1] > one_pass["build_seconds"][0] > 0
     assert len(quick_report["loadavg"]) == 3
 
 

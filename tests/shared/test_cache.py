@@ -48,7 +48,7 @@ def test_build_then_reuse_without_recomputing(tmp_path, examples, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("features recomputed although the entry exists")
 
-    monkeypatch.setattr(cache_mod, "compute_features", boom)
+    monkeypatch.setattr(cache_mod, "compute_features_many", boom)
     again = cache.get_or_build("toy", examples, PARAMS, dtype="float32")
     assert again.path == entry.path
 
@@ -84,7 +84,7 @@ def test_key_changes_with_params_order_dtype_and_file_edits(examples):
 
 def test_exception_mid_build_leaves_no_entry_and_rebuild_works(tmp_path, examples, monkeypatch):
     cache = FeatureCache(tmp_path / "cache", progress=False)
-    real = cache_mod.compute_features
+    real = cache_mod.compute_features_many
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -93,12 +93,12 @@ def test_exception_mid_build_leaves_no_entry_and_rebuild_works(tmp_path, example
             raise RuntimeError("simulated crash in the middle of the build")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cache_mod, "compute_features", flaky)
+    monkeypatch.setattr(cache_mod, "compute_features_many", flaky)
     with pytest.raises(RuntimeError, match="simulated crash"):
         cache.get_or_build("toy", examples, PARAMS)
     assert cache.find("toy", examples, PARAMS) is None
     assert not list((tmp_path / "cache").rglob(MANIFEST))
-    monkeypatch.setattr(cache_mod, "compute_features", real)
+    monkeypatch.setattr(cache_mod, "compute_features_many", real)
     entry = cache.get_or_build("toy", examples, PARAMS)
     assert entry.num_examples == len(examples)
 
@@ -106,7 +106,7 @@ def test_exception_mid_build_leaves_no_entry_and_rebuild_works(tmp_path, example
 def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypatch):
     """A SIGKILL cannot run cleanup: emulate it by disabling rmtree during a failing build."""
     cache = FeatureCache(tmp_path / "cache", progress=False)
-    real = cache_mod.compute_features
+    real = cache_mod.compute_features_many
     calls = {"n": 0}
 
     def dies(*args, **kwargs):
@@ -115,7 +115,7 @@ def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypat
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cache_mod, "compute_features", dies)
+    monkeypatch.setattr(cache_mod, "compute_features_many", dies)
     monkeypatch.setattr(cache_mod.shutil, "rmtree", lambda *a, **k: None)
     with pytest.raises(KeyboardInterrupt):
         cache.get_or_build("toy", examples, PARAMS)

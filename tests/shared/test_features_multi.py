@@ -1,0 +1,43 @@
+"""compute_features_many: the same arrays as compute_features, one STFT per framing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.features import FeatureError, compute_features, paper1_spectrogram_params, paper2_params
+from shared.features.multi import compute_features_many, framing_key
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def audio():
+    rng = np.random.default_rng(3)
+    t = np.arange(RATE) / RATE
+    return (0.3 * np.sin(2 * np.pi * 440 * t)[:, None] + 0.05 * rng.standard_normal((RATE, 2))
+            ).astype(np.float32)                                   # [time, 2]
+
+
+def test_equal_to_one_at_a_time(audio):
+    params = [paper2_params(k, sample_rate=RATE) for k in ("logMel64", "logMel128", "MFCC", "CQT", "WAVE")]
+    params.append(paper1_spectrogram_params(sample_rate=RATE))
+    got = compute_features_many(audio, RATE, params)
+    assert len(got) == len(params)
+    for p, g in zip(params, got):
+        np.testing.assert_array_equal(g, compute_features(audio, RATE, p))
+
+
+def test_paper2_mel_kinds_share_one_framing():
+    keys = {framing_key(paper2_params(k, sample_rate=48000)) for k in ("logMel64", "logMel128", "MFCC")}
+    assert len(keys) == 1
+    assert framing_key(paper1_spectrogram_params(sample_rate=48000)) not in keys
+
+
+def test_errors_name_the_file(audio):
+    with pytest.raises(FeatureError, match="a.wav: audio at 16000 Hz"):
+        compute_features_many(audio, RATE, [paper2_params("logMel64", sample_rate=44100)], where="a.wav")
+    with pytest.raises(FeatureError, match="b.wav: .*9 frames"):
+        compute_features_many(audio[:400], RATE, [paper2_params("MFCC", sample_rate=RATE)], where="b.wav")
+    with pytest.raises(FeatureError, match="no representation"):
+        compute_features_many(audio, RATE, [])
