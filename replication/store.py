@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from shared.config import atomic_directory
 
 STORE_VERSION = 1          # bump when the meaning of a stored entry changes
 JOB = "job.json"
@@ -67,15 +67,18 @@ class JobStore:
              save_weights: Callable[[Path], None] | None = None) -> Path:
         """Writes one finished job atomically (temp dir + rename); replaces an older entry.
 
+        Another process that finishes the same job (same key, so the same description)
+        while this one writes is kept, and this copy discarded.
+
         Args:
           outputs: arrays saved to outputs.npz (embeddings, logits, probabilities, labels).
           info: JSON-able facts (history, timings) kept beside the description.
           save_weights: if given, called with the weights path inside the temporary
             directory (e.g. `model.save_weights`); it must create that file.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=self.root))
-        try:
+        with_weights = save_weights is not None
+        with atomic_directory(self.path(key), replace=True, prefix=f".{key}.",
+                              keep=lambda _: self.has(key, weights=with_weights)) as tmp:
             files = [OUTPUTS]
             if save_weights is not None:
                 save_weights(tmp / WEIGHTS)
@@ -87,13 +90,6 @@ class JobStore:
                        "info": dict(info)}
             (tmp / JOB).write_text(json.dumps(payload, indent=2, default=str) + "\n",
                                    encoding="utf-8")
-            final = self.path(key)
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return self.path(key)
 
     def weights_path(self, key: str) -> Path:

@@ -23,13 +23,12 @@ import re
 import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from shared.config import atomic_write_text, read_yaml
+from shared.config import atomic_directory, atomic_write_text, read_yaml
 
 MARKER = ".kit_extracted.json"   # written last inside an installed dataset root
 
@@ -235,14 +234,8 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike,
     archive, dest = Path(archive), Path(dest)
     if dest.exists():
         raise DownloadError(f"{dest}: already exists; not extracting {archive.name} over it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    try:
+    with atomic_directory(dest) as staging:
         _extract_into(archive, staging, strip_prefix)
-        os.replace(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return dest
 
 
@@ -273,11 +266,8 @@ def install_archives(manifest: Manifest, archives: dict[str, Path], root: str | 
     if root.exists() and not force:
         raise DownloadError(f"{root}: exists but was not completed by the kit's extraction; "
                             f"remove it or use --force")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
-        tree = staging / "tree"
-        tree.mkdir()
+    # Another process that completes the same install meanwhile is kept.
+    with atomic_directory(root, replace=True, keep=lambda r: is_installed(r, manifest)) as tree:
         for entry in manifest.archives:
             if entry.name not in archives:
                 raise DownloadError(f"{entry.name}: not downloaded")
@@ -286,9 +276,4 @@ def install_archives(manifest: Manifest, archives: dict[str, Path], root: str | 
             _extract_into(Path(archives[entry.name]), target, entry.strip_prefix)
         atomic_write_text(tree / MARKER, json.dumps(
             {"dataset": manifest.dataset, "archives": [a.name for a in manifest.archives]}, indent=1))
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tree, root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return root

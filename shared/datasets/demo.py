@@ -20,9 +20,6 @@ demo_params.yaml and `load_splits` reads them back.
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +27,7 @@ import numpy as np
 import yaml
 
 from shared.audio import write_audio
-from shared.config import atomic_write_text, override, read_yaml, to_dict
+from shared.config import atomic_directory, atomic_write_text, override, read_yaml, to_dict
 from shared.datasets import dcase2018_task1a as dcase
 from shared.datasets.base import DatasetError, DatasetSpec, Split
 from shared.datasets.demo_sources import SOURCES
@@ -204,9 +201,8 @@ def generate(root: Path, params: DemoParams = DemoParams(), progress: bool = Tru
     if root.exists() and not force:
         raise DatasetError(f"{root}: exists but is not a complete demo with these params; "
                            f"remove it or pass force=True (--force)")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
+    # A root another process completes with these params meanwhile is kept (same clips).
+    with atomic_directory(root, replace=True, keep=lambda r: is_complete(r, params)) as staging:
         meta_rows = ["\t".join(dcase.META_HEADER)]
         split_rows: dict[str, list[str]] = {"train": [], "evaluate": []}
         segment: dict[str, int] = {}
@@ -227,12 +223,6 @@ def generate(root: Path, params: DemoParams = DemoParams(), progress: bool = Tru
             atomic_write_text(staging / dcase.SPLIT_FILES[f"fold1_{split}"], "\n".join(rows) + "\n")
         atomic_write_text(staging / PARAMS_FILE, yaml.safe_dump(to_dict(params), sort_keys=False))
         atomic_write_text(staging / DONE_FILE, "complete\n")
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return root
 
 
