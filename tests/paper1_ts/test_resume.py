@@ -5,15 +5,13 @@ The child process (this file run as a script) trains a tiny two-step CNN-GRU
 cache through shared.pipeline, with op determinism on, and saves its final weights,
 history and training-set logits. The parent kills it with SIGKILL once a chosen
 epoch checkpoint exists, runs the same command again, and compares with an
-uninterrupted run of the same seed: everything must be bit-identical.
+uninterrupted run of the same seed: everything must be bit-identical. Starting,
+killing and rerunning the child is the `script_runs` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,9 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 RATE, CLIPS, CLASSES, CROP = 8000, 12, 2, 32
-TIMEOUT = 240
 
 
 # ----------------------------------------------------------------- child process
@@ -90,57 +86,27 @@ def child(argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------- parent (tests)
-def _cmd(data: Path, ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--data", str(data), "--ckpt", str(ckpt),
-            "--out", str(out), "--batch-sleep", str(sleep)]
-
-
-def _env() -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    return env
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-
-
-def _load(path: Path) -> dict:
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+def _args(data: Path, ckpt: Path, out: Path, sleep: float) -> list[str]:
+    return ["--data", str(data), "--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep)]
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory, script_runs):
     root = tmp_path_factory.mktemp("resume")
-    _run(_cmd(root / "data", root / "ckpt_ref", root / "ref.npz", 0.0))
-    return root, _load(root / "ref.npz")
+    script_runs.run(__file__, *_args(root / "data", root / "ckpt_ref", root / "ref.npz", 0.0))
+    return root, script_runs.load_npz(root / "ref.npz")
 
 
 @pytest.mark.parametrize("step, epoch", [("step1", 1), pytest.param("step2", 1, marks=pytest.mark.slow)])
-def test_kill9_then_rerun_gives_the_uninterrupted_result(reference, step, epoch):
+def test_kill9_then_rerun_gives_the_uninterrupted_result(reference, script_runs, step, epoch):
     root, ref = reference
     ckpt, out = root / f"ckpt_{step}", root / f"{step}.npz"
-    proc = subprocess.Popen(_cmd(root / "data", ckpt, out, 0.25), env=_env(), cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        marker = ckpt / step / f"ckpt-{epoch}.index"
-        deadline = time.monotonic() + TIMEOUT
-        while not marker.exists():
-            assert proc.poll() is None, f"child ended before {marker}: {proc.stderr.read()[-2000:]}"
-            assert time.monotonic() < deadline, f"no {marker} within {TIMEOUT} s"
-            time.sleep(0.05)
-        time.sleep(0.4)                       # somewhere inside the next epoch
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert not out.exists(), "the killed run must not have finished"
+    marker = ckpt / step / f"ckpt-{epoch}.index"
+    script_runs.kill9(__file__, *_args(root / "data", ckpt, out, 0.25), when=marker.exists,
+                      grace=0.4, what=str(marker), unfinished=out)   # somewhere inside the next epoch
 
-    _run(_cmd(root / "data", ckpt, out, 0.0))           # the same command again
-    got = _load(out)
+    script_runs.run(__file__, *_args(root / "data", ckpt, out, 0.0))   # the same command again
+    got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     for key in ref:
         np.testing.assert_array_equal(got[key], ref[key], err_msg=key)

@@ -7,7 +7,8 @@ It saves the final aggregate soft labels P_bar, each branch's last soft labels P
 audio-level evaluation probabilities and metrics (accuracy, MAP@3 per branch and of the
 ensemble), all weights and its training history. The parent kills it with SIGKILL
 inside cycle 2 (after a chosen checkpoint, while the next phase's passes run), runs the
-same command again, and compares with an uninterrupted run of the same seed.
+same command again, and compares with an uninterrupted run of the same seed (the
+`script_runs` fixture of tests/conftest.py starts, kills and reruns the child).
 Tolerance: bit-identical for every array (weights, P_bar, P_i, evaluation probabilities,
 accuracy and MAP@3, learning rates, ce and kl of every pass), except the logged total loss
 of a pass: rtol 1e-6 (see LOSS_COLUMN).
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,10 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 N, N_TEST, C, F, K = 48, 24, 4, 16, 8          # train clips, test clips, classes, frames, bins
 CYCLES = 3
-TIMEOUT = 240
 PHASES = ("single", "fusion", "distill")
 # History columns: cycle, phase, branch, pass, lr, loss, ce, kl. The logged per-pass mean of
 # the TOTAL loss (ce + T^2 kl) of distillation passes is not bit-reproducible even between
@@ -117,23 +114,8 @@ def child(argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------- parent (tests)
-def _cmd(ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--ckpt", str(ckpt), "--out", str(out),
-            "--batch-sleep", str(sleep)]
-
-
-def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-
-
-def _load(path: Path) -> dict:
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+def _args(ckpt: Path, out: Path, sleep: float) -> list[str]:
+    return ["--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep)]
 
 
 def _latest(ckpt: Path) -> int:
@@ -143,10 +125,10 @@ def _latest(ckpt: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory, script_runs):
     root = tmp_path_factory.mktemp("resume_p2")
-    _run(_cmd(root / "ckpt_ref", root / "ref.npz", 0.0))
-    return root, _load(root / "ref.npz")
+    script_runs.run(__file__, *_args(root / "ckpt_ref", root / "ref.npz", 0.0))
+    return root, script_runs.load_npz(root / "ref.npz")
 
 
 # Checkpoints are written after every phase: ckpt-(3q+1) single, -(3q+2) fusion,
@@ -154,30 +136,18 @@ def reference(tmp_path_factory):
 @pytest.mark.parametrize("after_ckpt, phase_killed", [
     (5, "distillation of cycle 2"),
     pytest.param(4, "fusion / early distillation of cycle 2", marks=pytest.mark.slow)])
-def test_kill9_in_cycle_2_then_rerun_gives_the_uninterrupted_result(reference, after_ckpt, phase_killed):
+def test_kill9_in_cycle_2_then_rerun_gives_the_uninterrupted_result(reference, script_runs, after_ckpt,
+                                                                     phase_killed):
     root, ref = reference
     ckpt, out = root / f"ckpt_{after_ckpt}", root / f"kill_{after_ckpt}.npz"
-    proc = subprocess.Popen(_cmd(ckpt, out, 0.1), env=_env(), cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while _latest(ckpt) < after_ckpt:
-            assert proc.poll() is None, f"child ended before ckpt-{after_ckpt}: {proc.stderr.read()[-2000:]}"
-            assert time.monotonic() < deadline, f"no ckpt-{after_ckpt} within {TIMEOUT} s"
-            time.sleep(0.05)
-        time.sleep(0.35)                      # a few batches into the next phase (0.1 s per batch)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert not out.exists(), "the killed run must not have finished"
+    script_runs.kill9(__file__, *_args(ckpt, out, 0.1), when=lambda: _latest(ckpt) >= after_ckpt,
+                      grace=0.35,                   # a few batches into the next phase (0.1 s per batch)
+                      what=f"ckpt-{after_ckpt}", unfinished=out)
     killed_at = _latest(ckpt)
     assert after_ckpt <= killed_at < 3 * 2, f"kill landed after ckpt-{killed_at}, not in {phase_killed}"
 
-    _run(_cmd(ckpt, out, 0.0))                # the same command again: resumes
-    got = _load(out)
+    script_runs.run(__file__, *_args(ckpt, out, 0.0))   # the same command again: resumes
+    got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     # the resumed run trained only the passes after its checkpoint; they equal the reference's
     assert 0 < len(got["history"]) < len(ref["history"])
