@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from paper1_ts.distill import TeacherStudent
-from paper1_ts.train_params import TrainParams, TSParams
 from paper1_ts.train import make_teacher_student
-
-CLASSES, FEAT, FRAMES, EMB = 10, 4, 6, 8
-
-STANDIN_SRC = """
-def standin(name, seed, bn=True):
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input((None, 4))                                  # [B, T, F], any T
-    h = keras.layers.BatchNormalization()(inp) if bn else inp
-    h = keras.layers.Conv1D(8, 3, padding="same", activation="relu")(h)   # [B, T, 8]
-    h = keras.layers.GlobalAveragePooling1D()(h)                  # [B, 8]
-    emb = keras.layers.Dense(8, name="embedding")(h)              # [B, 8]
-    logits = keras.layers.Dense(10, name="logits")(emb)           # [B, 10]
-    return keras.Model(inp, {"logits": logits, "embedding": emb}, name=name)
-
-def tiny_batches(n=12, batch=4, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6, 4)).astype("float32")              # [N, T, F]
-    labels = np.arange(n) % 10
-    partner = np.array([(i + 10) % n if labels[(i + 10) % n] == labels[i] else i for i in range(n)])
-    x_teacher = np.concatenate([x, x[partner]], axis=1)           # [N, 2T, F]
-    y = np.eye(10, dtype="float32")[labels]
-    data = {"x": x, "x_teacher": x_teacher, "y": y, "index": np.arange(n)}
-    return tf.data.Dataset.from_tensor_slices(data).batch(batch)
-"""
-exec(STANDIN_SRC)  # defines standin() and tiny_batches() here and in the subprocess test
+from paper1_ts.train_params import TrainParams, TSParams
+from tests.paper1_ts.standins import standin, tiny_batches
 
 
 def _softmax(z):
@@ -137,14 +111,12 @@ def test_missing_teacher_input_is_a_clear_error(models):
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    import numpy as np
     from shared.distribute import DistributeParams, make_strategy
     kind, cpus = sys.argv[1], int(sys.argv[2])
     strategy = make_strategy(DistributeParams(kind=kind, logical_cpus=cpus))
-    import keras, tensorflow as tf
     from paper1_ts.train import train_student_ts
     from paper1_ts.train_params import TrainParams, TSParams
-""") + STANDIN_SRC + textwrap.dedent("""
+    from tests.paper1_ts.standins import standin, tiny_batches   # imports keras: after the devices
     with strategy.scope():
         teacher, student = standin("teacher", 1), standin("student", 2, bn=False)
     hist = train_student_ts(teacher, student, tiny_batches(n=16, batch=8), TrainParams(epochs=3),
