@@ -16,9 +16,9 @@ layers and GRU/LSTM cells, 2 FLOPs per multiply-add; normalisation, activations,
 pooling and the optimizer update are NOT counted. Training is taken as 3x the forward
 pass (forward + gradient w.r.t. activations + gradient w.r.t. weights).
 
-The section also extrapolates the build time of the full DCASE 2018 1A feature cache
-(8640 clips of 10 s, 48 kHz stereo, every representation of both papers) from the
-cache build rate measured on generated clips of that shape.
+Each model is also timed fed by the real cached pipeline (replication/bench_feed.py):
+the input-pipeline overhead. The section ends with the extrapolated build time of the
+full DCASE 2018 1A feature cache (replication/bench_cache.py).
 """
 
 from __future__ import annotations
@@ -34,10 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
-DCASE_CLIPS = 8640                 # DCASE 2018 1A development set (fold 1 train + test)
-DCASE_RATE, DCASE_SECONDS = 48000, 10.0
 CHILD_TIMEOUT = 1800               # seconds for one child process (paper-size models)
 
 
@@ -48,15 +45,15 @@ class ModelSpec:
     paper: str                     # "paper1" | "paper2"
     size: str                      # "paper" | "demo"
     input_shape: tuple             # one example, without the batch axis
-    batch: int                     # bench batch (paper sizes: small enough for 24 GiB RAM)
+    batch: int                     # paper sizes: the paper's global batch (fits in 24 GiB RAM)
     optimizer: str                 # "adam" (paper 1, Sec. 4.2) | "sgd" (paper 2, Sec. IV-C)
 
 
 SPECS = {s.name: s for s in [
-    ModelSpec("p1_raw_cnn_paper", "paper1", "paper", (479999, 2), 4, "adam"),
-    ModelSpec("p1_cnn_gru_paper", "paper1", "paper", (249, 256, 2), 8, "adam"),
-    ModelSpec("p2_vgg19_paper", "paper2", "paper", (150, 64, 3), 8, "sgd"),
-    ModelSpec("p2_resnet101_paper", "paper2", "paper", (150, 64, 3), 8, "sgd"),
+    ModelSpec("p1_raw_cnn_paper", "paper1", "paper", (479999, 2), 40, "adam"),   # Sec. 4.2 batch 40
+    ModelSpec("p1_cnn_gru_paper", "paper1", "paper", (249, 256, 2), 40, "adam"),
+    ModelSpec("p2_vgg19_paper", "paper2", "paper", (150, 64, 3), 64, "sgd"),     # Sec. IV-C batch 64
+    ModelSpec("p2_resnet101_paper", "paper2", "paper", (150, 64, 3), 64, "sgd"),
     ModelSpec("p1_raw_cnn_demo", "paper1", "demo", (63999, 2), 16, "adam"),
     ModelSpec("p1_cnn_gru_demo", "paper1", "demo", (99, 64, 2), 16, "adam"),
     ModelSpec("p2_small_cnn_demo", "paper2", "demo", (100, 64, 3), 32, "sgd"),
@@ -193,8 +190,14 @@ def matmul_ceiling(n: int, repeats: int) -> dict:
     return {"n": n, "repeats": repeats, "seconds": best, "gflops_per_s": 2 * n ** 3 / best / 1e9}
 
 
-def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int = 2) -> dict:
-    """Clips/s of `steps` training steps on in-memory random batches, after `warmup` steps."""
+def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int = 2,
+                     feed=None) -> dict:
+    """Clips/s of `steps` training steps on one in-memory random batch, after `warmup` steps.
+
+    With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
+    step function is then timed on `steps` batches from it: "pipeline_overhead" is that
+    step time over the in-memory one, minus 1.
+    """
     import keras
     import tensorflow as tf
 
@@ -228,22 +231,46 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     loss.numpy()
     seconds = time.perf_counter() - start
     clips_per_s = spec.batch * steps / seconds
-    return {"batch": spec.batch, "steps": steps, "warmup_steps": warmup, "warmup_seconds": warm_s,
-            "step_seconds": seconds / steps, "clips_per_s": clips_per_s,
-            "achieved_gflops_per_s": clips_per_s * flops["train_flops"] / 1e9,
-            "params": int(model.count_params()), **flops}
+    out = {"batch": spec.batch, "steps": steps, "warmup_steps": warmup, "warmup_seconds": warm_s,
+           "step_seconds": seconds / steps, "clips_per_s": clips_per_s,
+           "achieved_gflops_per_s": clips_per_s * flops["train_flops"] / 1e9,
+           "params": int(model.count_params()), **flops}
+    if feed is not None:
+        batches = iter(feed)
+        first = next(batches)
+        step(first["x"], first["y"]).numpy()                   # warm-up: pipeline buffers fill
+        start = time.perf_counter()
+        for _ in range(steps):
+            b = next(batches)
+            loss = step(b["x"], b["y"])
+        loss.numpy()
+        fed = (time.perf_counter() - start) / steps
+        out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
+                           "overhead": fed / out["step_seconds"] - 1.0}
+    return out
 
 
-def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int) -> dict:
-    """Measures the named models in this process (one after another, peak reset in between)."""
+def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
+              workdir: Path | None = None, batch: int | None = None) -> dict:
+    """Measures the named models in this process (one after another, peak reset in between).
+
+    workdir: where the pipeline feed caches its clips (None: no pipeline measurement).
+    batch: overrides every model's batch (e.g. when the paper batch does not fit in memory).
+    """
+    from dataclasses import replace
+
+    from replication.bench_feed import feed_dataset
+
     ceiling = matmul_ceiling(matmul_n, matmul_repeats)
     out = {"matmul": ceiling, "models": {}}
     for name in names:
-        spec = SPECS[name]
+        spec = SPECS[name] if batch is None else replace(SPECS[name], batch=batch)
+        feed = (feed_dataset(name, spec.input_shape, spec.batch, NUM_CLASSES, workdir)
+                if workdir is not None else None)
         runs = {}
         for jit in ((False, True) if name in XLA_MODELS else (False,)):
             reset_ok = reset_peak_memory()
-            r = measure_training(spec, steps, jit)
+            r = measure_training(spec, steps, jit, feed=None if jit else feed)
             r["peak_memory"] = {**peak_memory_mb(), "reset_between_models": reset_ok}
             r["ratio_to_matmul"] = r["achieved_gflops_per_s"] / ceiling["gflops_per_s"]
             runs["xla" if jit else "no_xla"] = r
@@ -257,12 +284,16 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int) 
     return out
 
 
-def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, workdir: Path) -> dict:
+def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, workdir: Path,
+           batch: int | None = None) -> dict:
     """Runs `run_child` in a fresh interpreter; a crash is reported per model, not raised."""
     out_file = workdir / f"train-{names[0]}.json"
     cmd = [sys.executable, "-m", "replication.bench_training", "--models", *names,
            "--steps", str(steps), "--matmul-n", str(matmul_n),
-           "--matmul-repeats", str(matmul_repeats), "--out", str(out_file)]
+           "--matmul-repeats", str(matmul_repeats), "--out", str(out_file),
+           "--feed-dir", str(workdir / f"feed-{names[0]}")]
+    if batch is not None:
+        cmd += ["--batch", str(batch)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -278,90 +309,6 @@ def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, wor
     return json.loads(out_file.read_text())
 
 
-# ----------------------------------------------------------------------------- feature cache
-def _dcase_shaped_clips(workdir: Path, count: int, seed: int) -> list:
-    """`count` generated 10 s 48 kHz stereo 24-bit WAV clips (the DCASE 2018 1A format)."""
-    from shared.audio import write_audio
-    from shared.datasets.base import Example
-
-    rng = np.random.default_rng(seed)
-    n = int(DCASE_RATE * DCASE_SECONDS)
-    t = np.arange(n) / DCASE_RATE
-    examples = []
-    for i in range(count):
-        tone = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
-        audio = (tone + 0.05 * rng.standard_normal((n, 2))).astype(np.float32)   # [time, 2]
-        path = workdir / "dcase_like" / f"clip{i:02d}.wav"
-        write_audio(path, audio, DCASE_RATE, subtype="PCM_24")
-        examples.append(Example(path, i % 10, f"clip{i:02d}"))
-    return examples
-
-
-def representations() -> dict:
-    """Every representation either paper computes on DCASE 2018 1A, at 48 kHz."""
-    from shared.features import paper2_params
-    from shared.features.presets import P2_KINDS, paper1_spectrogram_params, paper1_waveform_params
-
-    reps = {"p1_waveform": paper1_waveform_params(DCASE_RATE),
-            "p1_spectrogram": paper1_spectrogram_params(sample_rate=DCASE_RATE)}
-    reps.update({f"p2_{k}": paper2_params(k, sample_rate=DCASE_RATE) for k in P2_KINDS})
-    return reps
-
-
-def _timed_build(workdir: Path, tag: str, examples, reps: dict, workers: int) -> float:
-    from shared.cache import FeatureCache
-
-    cache = FeatureCache(workdir / f"cache-{tag}", progress=False)
-    start = time.perf_counter()
-    cache.get_or_build_many(f"bench-{tag}", examples, reps, workers=workers)
-    return time.perf_counter() - start
-
-
-def cache_extrapolation(workdir: Path, quick: bool, seed: int, log) -> dict:
-    """Minutes to cache all 8640 DCASE clips in every representation, two ways.
-
-    "one_at_a_time": one representation per pass, one process (each pass decodes every
-    clip again), measured per representation on a few clips after a traced warm-up.
-    "one_pass_parallel": every representation from one decode (shared STFTs), one
-    process per CPU (the kit's build, FeatureCache.get_or_build_many with workers=0).
-    Its per-clip time is the slope between a small and a larger build, so the workers'
-    one-off start-up (TensorFlow import, tracing) does not count as per-clip time.
-    """
-    from shared.cache import FeatureCache, effective_workers
-
-    small, large = (2, 6) if quick else (4, 20)
-    examples = _dcase_shaped_clips(workdir, large, seed)
-    reps = representations()
-    per_rep = {}
-    few = examples[: (1 if quick else 3)]
-    for name, params in reps.items():
-        cache = FeatureCache(workdir / "cache-single", progress=False)
-        cache.get_or_build(f"warm-{name}", examples[-1:], params)       # tf kernels traced
-        start = time.perf_counter()
-        cache.get_or_build(f"bench-{name}", few, params)
-        per_rep[name] = (time.perf_counter() - start) / len(few)
-        log(f"  cache {name:18s} {per_rep[name]:6.3f} s/clip alone (10 s 48 kHz stereo)")
-    serial_clip = sum(per_rep.values())
-    workers = os.cpu_count() or 1
-    n_workers = effective_workers(workers, small)
-    t_small = _timed_build(workdir, "small", examples[:small], reps, workers)
-    t_large = _timed_build(workdir, "large", examples, reps, workers)
-    parallel_clip = max(t_large - t_small, 1e-9) / (large - small)
-    minutes = {"one_at_a_time": serial_clip * DCASE_CLIPS / 60.0,
-               "one_pass_parallel": parallel_clip * DCASE_CLIPS / 60.0}
-    log(f"  DCASE 2018 1A full cache ({DCASE_CLIPS} clips, {len(reps)} representations): "
-        f"one representation at a time {minutes['one_at_a_time']:.1f} min "
-        f"({serial_clip:.3f} s/clip); one pass, {n_workers} workers "
-        f"{minutes['one_pass_parallel']:.1f} min ({parallel_clip:.3f} s/clip; builds of "
-        f"{small} and {large} clips took {t_small:.1f} and {t_large:.1f} s)")
-    return {"clips_measured": {"one_at_a_time": len(few), "one_pass_parallel": [small, large]},
-            "seconds_per_clip": per_rep, "seconds_per_clip_all": serial_clip,
-            "one_pass_parallel": {"workers": n_workers, "build_seconds": [t_small, t_large],
-                                  "seconds_per_clip": parallel_clip},
-            "dcase_clips": DCASE_CLIPS, "extrapolated_minutes": minutes,
-            "target_minutes": 15.0}
-
-
 # ----------------------------------------------------------------------------- section
 def _log_model(log, name: str, m: dict) -> None:
     if "error" in m:
@@ -373,6 +320,8 @@ def _log_model(log, name: str, m: dict) -> None:
             f"{100 * m['ratio_to_matmul']:5.1f} % of matmul  peak {mem:7.0f} MB")
     if "xla" in m:
         line += f"  XLA x{m['xla_speedup']:.2f} ({100 * m['xla']['ratio_to_matmul']:.1f} %)"
+    if "pipeline" in m:
+        line += f"  pipeline {100 * m['pipeline']['overhead']:+.1f} %"
     log(line)
 
 
@@ -385,7 +334,8 @@ def bench_training(ctx) -> dict:
     groups = [demo] if ctx.quick else [demo] + [[n] for n, s in SPECS.items() if s.size == "paper"]
     models, ceilings = {}, []
     for names in groups:
-        got = _spawn(names, steps, mm_n, mm_reps, ctx.workdir)
+        got = _spawn(names, steps, mm_n, mm_reps, ctx.workdir,
+                     ctx.extra.get("batch") if names != demo else None)
         if got["matmul"]:
             ceilings.append(got["matmul"]["gflops_per_s"])
         for name, m in got["models"].items():
@@ -399,6 +349,8 @@ def bench_training(ctx) -> dict:
         ctx.log(f"  fp32 matmul {mm_n}x{mm_n}: best {best:.1f} GFLOP/s, children "
                 + " ".join(f"{c:.0f}" for c in ceilings) + " (each model's '% of matmul' above uses "
                 "its own child's; ratio_to_best_matmul in the JSON uses the best)")
+    from replication.bench_cache import cache_extrapolation
+
     cache = cache_extrapolation(ctx.workdir, ctx.quick, ctx.seed, ctx.log)
     load = os.getloadavg()
     ctx.log(f"  load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -415,8 +367,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matmul-n", type=int, default=2048)
     parser.add_argument("--matmul-repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--feed-dir", type=Path, default=None,
+                        help="also time each model fed by the cached pipeline (clips go here)")
+    parser.add_argument("--batch", type=int, default=None, help="override every model's batch")
     args = parser.parse_args(argv)
-    result = run_child(args.models, args.steps, args.matmul_n, args.matmul_repeats)
+    result = run_child(args.models, args.steps, args.matmul_n, args.matmul_repeats,
+                       args.feed_dir, args.batch)
     text = json.dumps(result, indent=2)
     if args.out:
         from shared.config import atomic_write_text

@@ -307,10 +307,14 @@ def _manifest(dataset_name: str, key: str, examples: Sequence[Example], params: 
 
 def _build_chunk(items: Sequence[tuple[int, str]], params: Sequence[FeatureParams],
                  clip_dirs: Sequence[Path], dtype: str,
-                 expected_channels: int | None) -> list[tuple[int, list[list[int]]]]:
-    """Decodes each (index, path) once, writes every representation; returns the shapes."""
-    out = []
+                 expected_channels: int | None) -> tuple[list[tuple[int, list[list[int]]]], list[float]]:
+    """Decodes each (index, path) once, writes every representation.
+
+    Returns ([(index, shapes per representation)], [seconds spent on each clip]).
+    """
+    out, seconds = [], []
     for i, path in items:
+        start = time.perf_counter()
         audio, rate = read_audio(path, expected_rate=params[0].sample_rate,
                                  expected_channels=expected_channels)          # [time, channels]
         shapes = []
@@ -322,7 +326,8 @@ def _build_chunk(items: Sequence[tuple[int, str]], params: Sequence[FeatureParam
             np.save(Path(clips_dir) / f"{i:06d}.npy", feats.astype(dtype))
             shapes.append(list(feats.shape))
         out.append((i, shapes))
-    return out
+        seconds.append(time.perf_counter() - start)
+    return out, seconds
 
 
 def effective_workers(workers: int, num_clips: int) -> int:
@@ -341,12 +346,17 @@ def effective_workers(workers: int, num_clips: int) -> int:
 
 def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
                 clip_dirs: Sequence[Path], dtype: str, expected_channels: int | None,
-                workers: int = 1, progress: str | None = None) -> list[list[list[int]]]:
+                workers: int = 1, progress: str | None = None,
+                stats: dict | None = None) -> list[list[list[int]]]:
     """Writes clip i's representation k to clip_dirs[k]/<i>.npy; returns shapes[i][k].
 
     With more than one effective worker the clips go in chunks to spawned processes
-    (TensorFlow does not survive fork); the first error stops the build and is raised
+    (TensorFlow does not survive fork, so a script calling this needs the usual
+    `if __name__ == "__main__":` guard); the first error stops the build and is raised
     here with the file it names.
+    stats: if given, filled with "workers" and "clip_seconds" (seconds each clip took
+      inside a worker: decode + features + write, without process start-up; the first
+      clip of a worker includes tracing the front end).
     """
     rates = {p.sample_rate for p in params}
     if len(rates) != 1:
@@ -358,10 +368,13 @@ def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
         from tqdm import tqdm
         bar = tqdm(total=len(items), unit="clip", desc=progress)
     shapes: list = [None] * len(items)
+    busy: list[float] = []
     try:
         if n_workers == 1:
             for item in items:
-                for i, s in _build_chunk([item], params, clip_dirs, dtype, expected_channels):
+                done, seconds = _build_chunk([item], params, clip_dirs, dtype, expected_channels)
+                busy += seconds
+                for i, s in done:
                     shapes[i] = s
                 if bar is not None:
                     bar.update(1)
@@ -369,7 +382,8 @@ def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
         import multiprocessing
         from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
-        chunks = [items[k:k + CHUNK_CLIPS] for k in range(0, len(items), CHUNK_CLIPS)]
+        size = max(1, min(CHUNK_CLIPS, -(-len(items) // n_workers)))
+        chunks = [items[k:k + size] for k in range(0, len(items), size)]
         with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             pending = {pool.submit(_build_chunk, c, list(params), [str(d) for d in clip_dirs],
                                    dtype, expected_channels) for c in chunks}
@@ -377,10 +391,12 @@ def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                     for fut in done:
-                        for i, s in fut.result():          # re-raises a worker's error
+                        got, seconds = fut.result()        # re-raises a worker's error
+                        busy += seconds
+                        for i, s in got:
                             shapes[i] = s
                         if bar is not None:
-                            bar.update(len(fut.result()))
+                            bar.update(len(got))
             except BaseException:
                 for fut in pending:
                     fut.cancel()
@@ -389,3 +405,5 @@ def build_clips(examples: Sequence[Example], params: Sequence[FeatureParams],
     finally:
         if bar is not None:
             bar.close()
+        if stats is not None:
+            stats.update(workers=n_workers, clip_seconds=busy)

@@ -18,9 +18,10 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
     assert report["source"].startswith("generated")
     assert list(report["sections"]) == list(bench.SECTIONS)
     cases = report["sections"]["features"]["cases"]
-    assert set(cases) >= {"logMel64", "MFCC"}
+    assert set(cases) >= {"logMel64", "MFCC", "p2 mel kinds, one pass"}
     for case in cases.values():
         assert case["kit_clips_per_s"] > 0 and case["librosa_clips_per_s"] > 0
+        assert case["ratio"] == pytest.approx(case["kit_clips_per_s"] / case["librosa_clips_per_s"])
     pipe = report["sections"]["pipeline"]
     assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
     assert "overhead" in capsys.readouterr().out

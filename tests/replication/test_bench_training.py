@@ -1,4 +1,5 @@
-"""Training benchmark section: the quick run reports every figure; the FLOP counter is exact."""
+"""Training benchmark section: the quick run reports every figure (pipeline feed included);
+the FLOP counter is exact."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import keras
 import pytest
 
-from replication import bench, bench_training
+from replication import bench, bench_cache, bench_training
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +31,19 @@ def test_quick_training_section_measures_every_demo_model(quick_report, capsys):
         assert m["achieved_gflops_per_s"] == pytest.approx(m["clips_per_s"] * m["train_flops"] / 1e9)
         assert 0 < m["ratio_to_matmul"]
         assert m["peak_memory"]["host_peak_mb"] > 100      # a TF process is never this small
+        fed = m["pipeline"]                                # same step fed by the cached pipeline
+        assert fed["step_seconds"] > 0
+        assert fed["overhead"] == pytest.approx(fed["step_seconds"] / m["step_seconds"] - 1)
     xla = [m for m in quick_report["models"].values() if "xla" in m]
     assert xla and all(m["xla"]["clips_per_s"] > 0 for m in xla)
     assert quick_report["matmul_gflops_per_s"] and min(quick_report["matmul_gflops_per_s"]) > 0
     cache = quick_report["dcase_feature_cache"]
-    assert set(cache["seconds_per_clip"]) == set(bench_training.representations())
+    assert set(cache["seconds_per_clip"]) == set(bench_cache.representations())
     minutes = cache["extrapolated_minutes"]
     assert minutes["one_at_a_time"] == pytest.approx(sum(cache["seconds_per_clip"].values()) * 8640 / 60)
     one_pass = cache["one_pass_parallel"]
     assert minutes["one_pass_parallel"] == pytest.approx(one_pass["seconds_per_clip"] * 8640 / 60)
-    assert one_pass["build_seconds"][1] > one_pass["build_seconds"][0] > 0
+    assert one_pass["workers"] >= 1 and one_pass["wall_seconds"] > one_pass["median_clip_seconds"] > 0
     assert len(quick_report["loadavg"]) == 3
 
 

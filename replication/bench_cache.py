@@ -1,0 +1,105 @@
+"""Extrapolated build time of the full DCASE 2018 1A feature cache (benchmark "training").
+
+8640 clips of 10 s, 48 kHz stereo, every representation of both papers, measured on
+generated clips of that format: once one representation at a time in one process (the
+old build), once the kit's way (one decode per clip, shared STFTs, one process per CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+DCASE_CLIPS = 8640                 # DCASE 2018 1A development set (fold 1 train + test)
+DCASE_RATE, DCASE_SECONDS = 48000, 10.0
+
+
+def _dcase_shaped_clips(workdir: Path, count: int, seed: int) -> list:
+    """`count` generated 10 s 48 kHz stereo 24-bit WAV clips (the DCASE 2018 1A format)."""
+    from shared.audio import write_audio
+    from shared.datasets.base import Example
+
+    rng = np.random.default_rng(seed)
+    n = int(DCASE_RATE * DCASE_SECONDS)
+    t = np.arange(n) / DCASE_RATE
+    examples = []
+    for i in range(count):
+        tone = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
+        audio = (tone + 0.05 * rng.standard_normal((n, 2))).astype(np.float32)   # [time, 2]
+        path = workdir / "dcase_like" / f"clip{i:02d}.wav"
+        write_audio(path, audio, DCASE_RATE, subtype="PCM_24")
+        examples.append(Example(path, i % 10, f"clip{i:02d}"))
+    return examples
+
+
+def representations() -> dict:
+    """Every representation either paper computes on DCASE 2018 1A, at 48 kHz."""
+    from shared.features import paper2_params
+    from shared.features.presets import P2_KINDS, paper1_spectrogram_params, paper1_waveform_params
+
+    reps = {"p1_waveform": paper1_waveform_params(DCASE_RATE),
+            "p1_spectrogram": paper1_spectrogram_params(sample_rate=DCASE_RATE)}
+    reps.update({f"p2_{k}": paper2_params(k, sample_rate=DCASE_RATE) for k in P2_KINDS})
+    return reps
+
+
+def _parallel_build(workdir: Path, examples, reps: dict, workers: int) -> dict:
+    """One-pass build with `workers` processes; wall seconds and seconds per clip in a worker."""
+    from shared.cache import build_clips
+
+    dirs = []
+    for name in reps:
+        d = workdir / "cache-parallel" / name
+        d.mkdir(parents=True, exist_ok=True)
+        dirs.append(d)
+    stats: dict = {}
+    start = time.perf_counter()
+    build_clips(examples, list(reps.values()), dirs, "float16", None, workers, stats=stats)
+    return {"wall_seconds": time.perf_counter() - start, **stats}
+
+
+def cache_extrapolation(workdir: Path, quick: bool, seed: int, log) -> dict:
+    """Minutes to cache all 8640 DCASE clips in every representation, two ways.
+
+    "one_at_a_time": one representation per pass, one process (each pass decodes every
+    clip again), measured per representation on a few clips after a traced warm-up.
+    "one_pass_parallel": every representation from one decode (shared STFTs), one
+    process per CPU (the kit's build, shared.cache.build_clips). Its rate is the
+    steady state, workers / (median seconds per clip inside a worker, all workers busy
+    at once): a real build's one-off worker start-up (TensorFlow import, tracing; the
+    wall time of the small build here) is negligible against 8640 clips.
+    """
+    from shared.cache import FeatureCache
+
+    clips = 4 if quick else 16
+    examples = _dcase_shaped_clips(workdir, clips, seed)
+    reps = representations()
+    per_rep = {}
+    few = examples[: (1 if quick else 3)]
+    for name, params in reps.items():
+        cache = FeatureCache(workdir / "cache-single", progress=False)
+        cache.get_or_build(f"warm-{name}", examples[-1:], params)       # tf kernels traced
+        start = time.perf_counter()
+        cache.get_or_build(f"bench-{name}", few, params)
+        per_rep[name] = (time.perf_counter() - start) / len(few)
+        log(f"  cache {name:18s} {per_rep[name]:6.3f} s/clip alone (10 s 48 kHz stereo)")
+    serial_clip = sum(per_rep.values())
+    par = _parallel_build(workdir, examples, reps, os.cpu_count() or 1)
+    in_worker = float(np.median(par.pop("clip_seconds")))   # median: a worker's first clip traces
+    par["median_clip_seconds"] = in_worker
+    parallel_clip = in_worker / par["workers"]
+    minutes = {"one_at_a_time": serial_clip * DCASE_CLIPS / 60.0,
+               "one_pass_parallel": parallel_clip * DCASE_CLIPS / 60.0}
+    log(f"  DCASE 2018 1A full cache ({DCASE_CLIPS} clips, {len(reps)} representations): "
+        f"one representation at a time {minutes['one_at_a_time']:.1f} min "
+        f"({serial_clip:.3f} s/clip); one pass, {par['workers']} workers "
+        f"{minutes['one_pass_parallel']:.1f} min (median {in_worker:.3f} s per clip in a "
+        f"worker; {clips} clips took {par['wall_seconds']:.1f} s with start-up)")
+    return {"clips_measured": {"one_at_a_time": len(few), "one_pass_parallel": clips},
+            "seconds_per_clip": per_rep, "seconds_per_clip_all": serial_clip,
+            "one_pass_parallel": {**par, "seconds_per_clip": parallel_clip},
+            "dcase_clips": DCASE_CLIPS, "extrapolated_minutes": minutes,
+            "target_minutes": 15.0}
