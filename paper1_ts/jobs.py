@@ -9,6 +9,13 @@ with the weights; the SVM back-end (tables.run_metrics) reads them.
 
     runner = JobRunner(data_context(params))
     runner(ref, plan)
+
+Distribution: the strategy (and the dtype policy, DistributeParams.precision) comes
+from params.distribute; training datasets reach `fit` through paper1_ts.train, which
+passes them through shared.distribute.distribute_input (each worker of a
+MultiWorkerMirroredStrategy trains on its own slice of every global batch). Embeddings
+are extracted by iterating the evaluation datasets directly (not `predict`), so every
+worker sees every clip once, in order.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from paper1_ts.experiments import ModelJob
 from paper1_ts.models import build_cnn_gru, build_raw_cnn, copy_cnn_weights
 from paper1_ts.params import Paper1Params
 from paper1_ts.train_params import TSParams
-from shared.distribute import make_strategy
+from shared.distribute import distribute_input, make_strategy
 
 
 def model_params_for(job_family: str, segments: int | None, params: Paper1Params):
@@ -154,8 +161,8 @@ def measure_step_seconds(params: Paper1Params, families=("raw", "spec"), repeats
         with strategy.scope():
             model = build(family, 1, params, head="gru")
         trainer = train.make_supervised(model, params.train, "x", strategy)
-        trainer.fit(ds, epochs=1, verbose=0)          # warm-up: tracing and graph building
+        trainer.fit(distribute_input(ds, strategy), epochs=1, verbose=0)   # warm-up: tracing, graphs
         t0 = time.time()
-        trainer.fit(ds.repeat(repeats), epochs=1, verbose=0)
+        trainer.fit(distribute_input(ds.repeat(repeats), strategy), epochs=1, verbose=0)
         out[family] = (time.time() - t0) / repeats
     return out

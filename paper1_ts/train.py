@@ -42,6 +42,7 @@ from paper1_ts.distill import TeacherStudent, scale_for_replicas, student_input
 from paper1_ts.train_params import TrainParams, TSParams
 from shared import losses
 from shared.config import atomic_write_text
+from shared.distribute import distribute_input
 
 CopyWeights = Callable[[keras.Model, keras.Model], None]
 PathLike = str | os.PathLike
@@ -174,11 +175,16 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
          callbacks: Sequence[keras.callbacks.Callback], checkpoint_dir: PathLike | None = None) -> dict:
     """Runs `fit` for a fixed epoch budget; returns {metric: [value per epoch]}.
 
+    The dataset reaches `fit` through shared.distribute.distribute_input: under
+    MultiWorkerMirroredStrategy every worker trains on its own slice of each global batch.
+
     With `checkpoint_dir`, saves after every epoch and resumes from the last checkpoint
     found there (the returned history then covers all epochs, before and after the crash).
     """
+    strategy = trainer.distribute_strategy
     if checkpoint_dir is None:
-        history = trainer.fit(train_ds, epochs=epochs, verbose=params.verbose, shuffle=False,
+        history = trainer.fit(distribute_input(train_ds, strategy), epochs=epochs,
+                              verbose=params.verbose, shuffle=False,
                               steps_per_epoch=params.steps_per_epoch or None,
                               callbacks=list(callbacks))
         return {name: [float(v) for v in values] for name, values in history.history.items()}
@@ -188,8 +194,8 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
         _replay_finished(train_ds, epochs, params.steps_per_epoch)
         return dict(ckpt.history)
     stream, steps = epoch_stream(train_ds, done, params.steps_per_epoch)
-    trainer.fit(stream, epochs=epochs, initial_epoch=done, verbose=params.verbose, shuffle=False,
-                steps_per_epoch=steps, callbacks=[*callbacks, ckpt])
+    trainer.fit(distribute_input(stream, strategy), epochs=epochs, initial_epoch=done,
+                verbose=params.verbose, shuffle=False, steps_per_epoch=steps, callbacks=[*callbacks, ckpt])
     return dict(ckpt.history)
 
 

@@ -215,7 +215,8 @@ def build_branch(params: BranchParams, input_shape, num_classes: int, name: str 
         features = layers.Dense(params.head_hidden, activation="relu", name="head_fc")(features)
     if params.dropout:
         features = layers.Dropout(params.dropout, name="head_dropout")(features)
-    logits = layers.Dense(num_classes, name="logits")(features)                  # [B, C]
+    # float32 logits under a mixed precision policy (shared.distribute, register shared-precision)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(features)  # [B, C]
     model = keras.Model(inputs, logits, name=name)
     if notes and not quiet:
         _announce(params.arch, notes)

@@ -31,7 +31,11 @@ All state (branch weights, optimizer slots, mixup generators, cycle, phase, pass
 counters, P_bar) is held by trackable objects; `state_checkpoint()` returns the
 tf.train.Checkpoint that saves and restores it at any phase boundary. Build the branch
 models inside `strategy.scope()`; the distiller builds its variables there too, and
-`fit`/`predict` distribute the per-branch steps.
+`fit`/`predict` distribute the per-branch steps; every dataset reaches them through
+shared.distribute.distribute_input (per-worker slices of each global batch under
+MultiWorkerMirroredStrategy). Mixed precision (DistributeParams.precision): the
+branches' logits and every loss are float32, and the custom train step scales the loss
+for a LossScaleOptimizer (mixed_float16).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import tensorflow as tf
 from paper2_multirep.mixup import Mixup
 from paper2_multirep.params import TrainParams
 from shared import losses
+from shared.distribute import distribute_input, is_multi_worker, pad_batches
 from shared.metrics import clip_average
 
 PHASE_SINGLE, PHASE_FUSE, PHASE_DISTILL = 0, 1, 2
@@ -137,6 +142,10 @@ class BranchTrainer(keras.Model):
                 loss = loss + tf.add_n(self.branch.losses)
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = loss / tf.cast(replicas, loss.dtype)               # gradients are summed over replicas
+            # mixed_float16: compile wrapped the optimizer in a LossScaleOptimizer, which
+            # scales here and unscales (and skips non-finite steps) in apply_gradients;
+            # any other policy: scale_loss returns the loss unchanged.
+            scaled = self.optimizer.scale_loss(scaled)
         variables = self.branch.trainable_variables
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
@@ -152,8 +161,16 @@ class BranchTrainer(keras.Model):
 
 def predict_crops(trainer: BranchTrainer, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Logits [n_crops, C] and clip indices [n_crops] of every crop in `dataset` (inference mode)."""
-    out = trainer.predict(dataset, verbose=0)
-    return np.asarray(out["logits"], dtype=np.float64), np.asarray(out["index"]).reshape(-1).astype(np.int64)
+    # Multi-worker: DATA sharding + Keras' all-gather give every worker every crop once, in
+    # order; batches are padded to a multiple of the replicas (index -1 rows, dropped here).
+    strategy = trainer.distribute_strategy
+    if is_multi_worker(strategy):
+        dataset = pad_batches(dataset, strategy.num_replicas_in_sync)
+    out = trainer.predict(distribute_input(dataset, strategy), verbose=0)
+    logits = np.asarray(out["logits"], dtype=np.float64)                # [n (+ padding), C]
+    index = np.asarray(out["index"]).reshape(-1).astype(np.int64)      # [n (+ padding)]
+    keep = index >= 0
+    return logits[keep], index[keep]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -258,7 +275,8 @@ class CyclicDistiller:
         """One pass of branch i over its training data."""
         trainer = self.trainers[i]
         pass_index = int(self.passes[i].numpy())
-        hist = trainer.fit(self.data[i].train_dataset(pass_index), epochs=1,
+        data = distribute_input(self.data[i].train_dataset(pass_index), self.strategy)
+        hist = trainer.fit(data, epochs=1,
                            shuffle=False, verbose=self.params.optim.verbose)
         self.passes[i].assign(pass_index + 1)
         row = {"cycle": int(self.cycle.numpy()), "phase": phase, "branch": i, "pass": pass_index,

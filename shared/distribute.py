@@ -9,11 +9,38 @@ optimisation problem.
     with strategy.scope():
         model = build(...)
 
-Multi-worker input: give each worker its OWN part of every global batch, e.g.
-`strategy.distribute_datasets_from_function(fn)` with `ds.shard(ctx.num_input_pipelines,
-ctx.input_pipeline_id).batch(ctx.get_per_replica_batch_size(global_batch))`. A dataset
-with AutoShardPolicy.OFF passed to fit makes every worker train on the SAME per-replica
-rows (measured: 2 workers on global batch 8 equal one process on batch 4, bit for bit).
+Precision (`DistributeParams.precision`): make_strategy sets Keras' global dtype policy
+("float32" default, "mixed_float16" for GPUs, "mixed_bfloat16" for TPUs / CPUs with
+AVX512-BF16), so every model built afterwards computes in that dtype with float32
+variables. The kit's logits layers are float32 (dtype="float32") and every loss in
+shared/losses.py computes in float32; under mixed_float16, Keras' compile wraps the
+optimizer in a LossScaleOptimizer (custom train steps call optimizer.scale_loss).
+
+Multi-worker input (`distribute_input`): the table runners pass every dataset that
+reaches fit/predict through `distribute_input(ds, strategy)`, which under
+MultiWorkerMirroredStrategy sets AutoShardPolicy.DATA explicitly. Keras' fit/predict
+call strategy.experimental_distribute_dataset, which splits every GLOBAL batch into
+per-replica slices and, with DATA, gives worker i the i-th slice of each global batch:
+the global batch of the config is kept and every row is used once per step. (What
+AUTO does with the kit's pipeline, an index stream from_tensor_slices -> batch ->
+numpy_function read with no file reader: FILE sharding fails and TF falls back to
+DATA with a warning; the explicit DATA policy is the same split without the guess.)
+Every worker reads whole global batches and keeps its slice, so the input is read
+once per worker (the feature cache must be reachable from every worker). predict
+under DATA: each worker predicts its slice and Keras all-gathers the slices in global
+order, so every worker receives every crop exactly once, in order (tested). A last
+global batch with fewer rows than replicas would leave a worker an empty slice, which
+TF 2.21 cannot predict on (measured: a shape error); `pad_batches` pads each batch to a
+multiple of the replica count with index -1 rows that the caller drops (paper 2's
+predict_crops does). Training has the same limit: under multi-worker, choose the global
+batch so that the last batch of a pass is empty or holds at least one row per replica,
+or give the dataset drop_remainder; an uneven last batch (e.g. 5 rows on 2 replicas)
+is weighted per replica, not per row. A
+dataset with AutoShardPolicy.OFF passed to fit would make every worker train on the
+SAME per-replica rows (measured: 2 workers on global batch 8 equal one process on
+batch 4, bit for bit). Custom input with per-worker reads: build it with
+`strategy.distribute_datasets_from_function` (shard by input pipeline, per-replica
+batch from the input context), as tests/shared/test_multiworker.py does.
 """
 
 from __future__ import annotations
@@ -31,9 +58,29 @@ class DistributeParams:
     devices: tuple[str, ...] = ()  # mirrored only: explicit device names, e.g. ("/cpu:0", "/cpu:1"); empty = all GPUs
     logical_cpus: int = 0          # >0: split the CPU into this many logical devices (tests without GPUs)
     jit_compile: bool = False      # XLA for train steps (see README speed notes)
+    precision: str = "float32"     # "float32" | "mixed_float16" (GPU) | "mixed_bfloat16" (TPU / AVX512-BF16 CPU);
+    #                                not stated by the papers, see register shared-precision
+
+    def __post_init__(self):
+        check_precision(self.precision)   # a typo in a preset fails when the config is loaded
 
 
 KINDS = ("default", "mirrored", "multi_worker")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def check_precision(precision: str) -> str:
+    """Returns `precision` if it is a known policy name, else raises ValueError naming it."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"distribute.precision '{precision}' unknown (choose from {', '.join(PRECISIONS)})")
+    return precision
+
+
+def set_precision(precision: str) -> None:
+    """Sets Keras' global dtype policy; models built afterwards use it (variables stay float32)."""
+    import keras
+
+    keras.mixed_precision.set_global_policy(check_precision(precision))
 
 
 def split_cpu(n: int) -> list[str]:
@@ -56,10 +103,16 @@ def make_strategy(params: DistributeParams) -> tf.distribute.Strategy:
     """Returns the strategy named by `params.kind`.
 
     Raises:
-      ValueError: unknown kind, or multi_worker without a TF_CONFIG environment variable.
+    Also sets the global Keras dtype policy to `params.precision` (float32 by default, so
+    a run after a mixed-precision run in the same process is float32 again).
+
+    Raises:
+      ValueError: unknown kind or precision, or multi_worker without a TF_CONFIG
+        environment variable.
     """
     if params.kind not in KINDS:
         raise ValueError(f"distribute.kind '{params.kind}' unknown (choose from {', '.join(KINDS)})")
+    set_precision(params.precision)
     devices = list(params.devices)
     if params.logical_cpus > 0:
         logical = split_cpu(params.logical_cpus)
@@ -108,3 +161,55 @@ def per_replica_batch(global_batch: int, strategy: tf.distribute.Strategy) -> in
     if global_batch % n:
         raise ValueError(f"global batch {global_batch} is not divisible by {n} replicas")
     return global_batch // n
+
+
+def is_multi_worker(strategy: tf.distribute.Strategy | None) -> bool:
+    """True for a MultiWorkerMirroredStrategy that really spans several workers."""
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
+def distribute_input(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy | None = None
+                     ) -> tf.data.Dataset:
+    """`dataset` ready for Keras fit/predict under `strategy` (default: the current one).
+
+    Multi-worker: sets AutoShardPolicy.DATA, so that worker i gets the i-th per-replica
+    slice of every GLOBAL batch (global batch kept; predict outputs are all-gathered in
+    order). Other strategies: `dataset` unchanged. A dataset already distributed
+    (tf.distribute.DistributedDataset) is returned as it is.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    if not isinstance(dataset, tf.data.Dataset) or not is_multi_worker(strategy):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def pad_batches(dataset: tf.data.Dataset, multiple: int, index_key: str = "index") -> tf.data.Dataset:
+    """Pads every batch of dict elements to a multiple of `multiple` rows, for predict.
+
+    The padding rows repeat the batch's first row and carry index -1 in
+    `batch[index_key]`, so the caller drops them from the outputs (index < 0). Under
+    MultiWorkerMirroredStrategy a last global batch with fewer rows than replicas would
+    leave a worker an EMPTY slice, which TF 2.21 feeds as a dummy tensor of the wrong
+    shape and predict fails (measured); padded, every replica gets the same row count.
+    """
+    if multiple < 1:
+        raise ValueError(f"pad_batches: multiple must be >= 1, got {multiple}")
+
+    def pad(batch):
+        if not isinstance(batch, dict) or index_key not in batch:
+            raise ValueError(f"pad_batches needs dict batches with '{index_key}' (the kit's pipeline)")
+        rows = tf.shape(batch[index_key])[0]
+        extra = tf.math.floormod(-rows, multiple)
+        out = {}
+        for key, value in batch.items():
+            if key == index_key:
+                fill = tf.fill([extra], tf.constant(-1, value.dtype))          # [extra]
+            else:
+                fill = tf.repeat(value[:1], extra, axis=0)                    # [extra, ...]
+            out[key] = tf.concat([value, fill], axis=0)                       # [rows + extra, ...]
+        return out
+
+    return dataset.map(pad)

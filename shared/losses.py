@@ -5,6 +5,11 @@ axis, works on any Keras 3 backend through `keras.ops`, and returns either the
 batch mean (reduction="mean", a scalar) or one value per example
 (reduction="none", shape [B]).
 
+Every function casts its tensor inputs to float32 first, so a loss is computed in
+float32 even when the model runs under a mixed precision policy (bfloat16 / float16
+activations, shared.distribute.DistributeParams.precision); under float32 the casts
+are no-ops.
+
 Paper 1 (Heo et al. 2019):
   teacher_distribution  Eq. (3), as printed or in Hinton's form (switch).
   soft_cross_entropy    Eq. (1), (2), (4): -sum_j p_T log p_S, student at T=1.
@@ -21,10 +26,16 @@ from keras import ops
 TEACHER_MODES = ("as_printed", "hinton")
 KL_DIRECTIONS = ("as_printed", "reverse")
 REDUCTIONS = ("mean", "none")
+COMPUTE_DTYPE = "float32"   # every loss is computed in float32 (register shared-precision)
 
 # Probabilities are clipped to this floor before a log so that an exact zero in q
 # gives a large finite value, never inf/nan (p = 0 still contributes 0 exactly).
 EPSILON = 1e-7
+
+
+def _f32(*tensors):
+    """The inputs cast to float32 (a no-op for float32 tensors)."""
+    return tuple(ops.cast(t, COMPUTE_DTYPE) for t in tensors)
 
 
 def _reduce(per_example, reduction: str):
@@ -50,6 +61,7 @@ def teacher_distribution(teacher_logits, temperature: float, mode: str = "as_pri
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    (teacher_logits,) = _f32(teacher_logits)
     if mode == "as_printed":
         probs = ops.softmax(teacher_logits, axis=-1)        # [B, C]
         return ops.softmax(probs / temperature, axis=-1)    # [B, C]
@@ -70,6 +82,7 @@ def soft_cross_entropy(target_probs, student_logits, reduction: str = "mean"):
       student_logits: [B, C] pre-softmax student outputs.
       reduction: "mean" (scalar over the batch) or "none" ([B]).
     """
+    target_probs, student_logits = _f32(target_probs, student_logits)
     log_q = ops.log_softmax(student_logits, axis=-1)        # [B, C]
     per_example = -ops.sum(target_probs * log_q, axis=-1)   # [B]
     return _reduce(per_example, reduction)
@@ -85,6 +98,7 @@ def embedding_mse(teacher_emb, student_emb, reduction: str = "mean"):
       teacher_emb: [B, D] teacher last-hidden-layer output (a constant target).
       student_emb: [B, D] student last-hidden-layer output.
     """
+    teacher_emb, student_emb = _f32(teacher_emb, student_emb)
     per_example = ops.mean(ops.square(teacher_emb - student_emb), axis=-1)  # [B]
     return _reduce(per_example, reduction)
 
@@ -100,6 +114,7 @@ def kl_divergence(p, q, reduction: str = "mean"):
       q: [B, C] probabilities (the reference distribution).
       reduction: "mean" (scalar over the batch) or "none" ([B]).
     """
+    p, q = _f32(p, q)
     log_p = ops.log(ops.clip(p, EPSILON, 1.0))              # [B, C]
     log_q = ops.log(ops.clip(q, EPSILON, 1.0))              # [B, C]
     per_example = ops.sum(p * (log_p - log_q), axis=-1)     # [B]

@@ -100,11 +100,13 @@ def embedding_head(inputs, x, p, name: str) -> keras.Model:
     Returns:
       keras.Model(inputs, {"logits": [B, num_classes], "embedding": [B, embedding_units]}).
       The embedding is Dense1's output (after LeakyReLU when embedding_activation is
-      "leaky_relu"; register p1-embedding-point); logits are pre-softmax.
+      "leaky_relu"; register p1-embedding-point); logits are pre-softmax and float32
+      under any dtype policy (the embedding is in the policy's compute dtype).
     """
     embedding = keras.layers.Dense(p.embedding_units, name="embedding")(x)   # [B, 64]
     if p.embedding_activation == "leaky_relu":
         embedding = keras.layers.LeakyReLU(negative_slope=p.leaky_slope,
                                            name="embedding_lrelu")(embedding)
-    logits = keras.layers.Dense(p.num_classes, name="logits")(embedding)      # [B, 10]
+    # float32 logits under a mixed precision policy (shared.distribute, register shared-precision)
+    logits = keras.layers.Dense(p.num_classes, dtype="float32", name="logits")(embedding)  # [B, 10]
     return keras.Model(inputs, {"logits": logits, "embedding": embedding}, name=name)

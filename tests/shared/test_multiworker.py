@@ -92,32 +92,48 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
-@pytest.fixture(scope="module")
-def worker_results(tmp_path_factory):
-    """Runs the 2 workers once (bounded by TIMEOUT; killed in teardown); their results."""
-    tmp = tmp_path_factory.mktemp("mw")
-    ports = _free_ports(2)
+def run_workers(script: Path, outputs: list[Path], extra_args: tuple[str, ...] = (),
+                timeout: float = TIMEOUT, log_level: str = "2") -> list[str]:
+    """Runs `python script <index> <output> *extra_args` as len(outputs) workers of one
+    MultiWorkerMirroredStrategy cluster on 127.0.0.1 (free ports, TF_CONFIG per worker).
+
+    Fails the test if a worker exits non-zero or runs past `timeout` s; kills every
+    worker still running on the way out. Returns each worker's stderr (TF's C++ log
+    at TF_CPP_MIN_LOG_LEVEL=`log_level`).
+    """
+    ports = _free_ports(len(outputs))
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs: list[subprocess.Popen] = []
+    errors: list[str] = []
     try:
-        for i in range(2):
-            env = dict(os.environ, PYTHONPATH=str(REPO), CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2",
+        for i, out in enumerate(outputs):
+            env = dict(os.environ, PYTHONPATH=str(REPO), CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL=log_level,
                        TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}))
             procs.append(subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), str(i), str(tmp / f"w{i}.npz")],
+                [sys.executable, str(script), str(i), str(out), *extra_args],
                 env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
         for i, p in enumerate(procs):
             try:
-                _, err = p.communicate(timeout=TIMEOUT)
+                _, err = p.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
-                pytest.fail(f"worker {i} did not finish within {TIMEOUT} s")
+                pytest.fail(f"worker {i} did not finish within {timeout} s")
             assert p.returncode == 0, f"worker {i} failed:\n{err[-3000:]}"
+            errors.append(err)
     finally:
         for p in procs:                     # never leave a worker behind
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=30)
-    return [dict(np.load(tmp / f"w{i}.npz")) for i in range(2)]
+    return errors
+
+
+@pytest.fixture(scope="module")
+def worker_results(tmp_path_factory):
+    """Runs the 2 workers once (bounded by TIMEOUT; killed in teardown); their results."""
+    tmp = tmp_path_factory.mktemp("mw")
+    outputs = [tmp / f"w{i}.npz" for i in range(2)]
+    run_workers(Path(__file__).resolve(), outputs)
+    return [dict(np.load(out)) for out in outputs]
 
 
 def test_two_local_workers_complete_and_agree(worker_results):
