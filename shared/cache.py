@@ -6,8 +6,9 @@ and `manifest.json`. The key hashes the dataset name, the ordered example list (
 label, clip id, and file size + mtime, or a content hash), the FeatureParams, the
 stored dtype and CACHE_VERSION; changing any of them gives a new entry.
 
-Atomicity: a build writes into `<root>/<dataset>/.building-<key>-<random>/`, writes
-the manifest last, then renames the directory to its key. Only directories named by
+Atomicity: a build writes into `<root>/<dataset>/.building-<key>-<random>/<key>/`
+(shared.config.atomic_directory), writes the manifest last, then renames the directory
+to its key. Only directories named by
 a key AND holding a manifest count as entries, so a killed build leaves nothing that
 looks complete (its `.building-*` leftover is removed by `clean_partial()`).
 
@@ -18,12 +19,12 @@ looks complete (its `.building-*` leftover is removed by `clean_partial()`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from shared.audio import read_audio
-from shared.config import atomic_write_text, to_dict
+from shared.config import atomic_directory, atomic_write_text, to_dict
 from shared.datasets.base import Example
 from shared.features.multi import compute_features_many
 from shared.features.params import FeatureParams
@@ -241,35 +242,26 @@ class FeatureCache:
     def _build_and_publish(self, dataset_name: str, examples: Sequence[Example],
                            params: dict[str, FeatureParams], finals: dict[str, Path], dtype: str,
                            expected_channels: int | None, workers: int) -> None:
-        tmps: dict[str, Path] = {}
-        try:
-            for name, final in finals.items():
-                final.parent.mkdir(parents=True, exist_ok=True)
-                tmps[name] = Path(tempfile.mkdtemp(prefix=f".building-{final.name}-", dir=final.parent))
-                (tmps[name] / "clips").mkdir()
-            names = list(params)
+        """Builds every entry in a staging directory; each is published when all are built
+        (shared.config.atomic_directory: an old entry without manifest is replaced, one
+        another process completed meanwhile is kept)."""
+        names = list(params)
+        with contextlib.ExitStack() as stack:
+            tmps = {n: stack.enter_context(atomic_directory(
+                        finals[n], replace=True, keep=lambda p: (p / MANIFEST).exists(),
+                        prefix=f".building-{finals[n].name}-"))
+                    for n in names}
+            for tmp in tmps.values():
+                (tmp / "clips").mkdir()
             shapes = build_clips(examples, [params[n] for n in names], [tmps[n] / "clips" for n in names],
                                  dtype, expected_channels, workers,
                                  progress=(f"caching {dataset_name} ("
                                            f"{', '.join(p.kind for p in params.values())})"
                                            if self.progress else None))
-            for k, name in enumerate(names):
-                manifest = _manifest(dataset_name, finals[name].name, examples, params[name], dtype,
+            for k, n in enumerate(names):
+                manifest = _manifest(dataset_name, finals[n].name, examples, params[n], dtype,
                                      [s[k] for s in shapes])
-                atomic_write_text(tmps[name] / MANIFEST, json.dumps(manifest, indent=1))  # last file
-            for name, final in finals.items():
-                if final.exists() and not (final / MANIFEST).exists():
-                    shutil.rmtree(final, ignore_errors=True)   # an old broken entry
-                try:
-                    os.rename(tmps[name], final)
-                except OSError:
-                    if not (final / MANIFEST).exists():
-                        raise
-                    shutil.rmtree(tmps[name], ignore_errors=True)  # another process finished first
-        except BaseException:
-            for tmp in tmps.values():
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
+                atomic_write_text(tmps[n] / MANIFEST, json.dumps(manifest, indent=1))  # last file
 
     def clean_partial(self) -> list[Path]:
         """Removes leftovers of killed builds (`.building-*`); returns what was removed."""

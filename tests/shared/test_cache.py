@@ -121,7 +121,7 @@ def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypat
         cache.get_or_build("toy", examples, PARAMS)
     monkeypatch.undo()
     leftovers = list((tmp_path / "cache" / "toy").glob(".building-*"))
-    assert len(leftovers) == 1 and list((leftovers[0] / "clips").glob("*.npy"))
+    assert len(leftovers) == 1 and list(leftovers[0].rglob("clips/*.npy"))   # holder/<key>/clips
     assert cache.find("toy", examples, PARAMS) is None
     entry = cache.get_or_build("toy", examples, PARAMS)
     assert entry.num_examples == len(examples)
