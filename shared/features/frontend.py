@@ -107,8 +107,8 @@ def compute_features(audio: np.ndarray, sample_rate: int, params: FeatureParams,
             return _compiled(params, audio.shape[1])(audio).numpy()
         if params.pre_emphasis is not None:
             audio = pre_emphasis(audio, params.pre_emphasis).numpy()        # [time - 1, channels]
-        chf = tf.convert_to_tensor(cqt_db(audio, params))                   # [channels, frames, bins]
-        return _finish(chf, params).numpy()                                 # [frames, bins, channels']
+        chf = cqt_db(audio, params)                                         # [channels, frames, bins]
+        return _compiled_finish(params, chf.shape[0], chf.shape[2])(chf).numpy()  # [frames, bins, channels']
     except FeatureError as err:
         raise FeatureError(f"{prefix}{err}") from None
 
@@ -135,6 +135,13 @@ def _compiled(params: FeatureParams, channels: int):
     """features_tf traced once per (params, channel count), any clip length."""
     spec = tf.TensorSpec([None, channels], tf.float32)
     return tf.function(lambda audio: features_tf(audio, params), input_signature=[spec])
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_finish(params: FeatureParams, channels: int, bins: int):
+    """_finish (deltas, layout) traced once per setting: eager, it dispatches ~20 ops per clip."""
+    spec = tf.TensorSpec([channels, None, bins], tf.float32)
+    return tf.function(lambda chf: _finish(chf, params), input_signature=[spec])
 
 
 def mel_energies_tf(audio, params: FeatureParams) -> tf.Tensor:

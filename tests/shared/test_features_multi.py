@@ -41,3 +41,24 @@ def test_errors_name_the_file(audio):
         compute_features_many(audio[:400], RATE, [paper2_params("MFCC", sample_rate=RATE)], where="b.wav")
     with pytest.raises(FeatureError, match="no representation"):
         compute_features_many(audio, RATE, [])
+
+
+def test_cqt_all_channels_in_one_call_equals_mono_calls(audio):
+    """cqt_db calls librosa once for all channels; the arrays are those of one call per
+    channel (what the kit computed before, so existing caches keep their meaning)."""
+    import librosa
+    import tensorflow as tf
+
+    from shared.features.cqt import cqt_db
+    from shared.features.frontend import _finish
+
+    p = paper2_params("CQT", sample_rate=RATE, cqt_bins=72)
+    mono = []
+    for ch in range(audio.shape[1]):
+        c = librosa.cqt(audio[:, ch], sr=RATE, hop_length=p.hop_length, fmin=librosa.note_to_hz("C1"),
+                        n_bins=72, bins_per_octave=12)
+        mono.append((10.0 * np.log10(np.maximum(np.abs(c) ** 2, p.log_amin))).T)
+    expected = np.stack(mono).astype(np.float32)                       # [channels, frames, bins]
+    np.testing.assert_array_equal(cqt_db(audio, p), expected)
+    eager = _finish(tf.convert_to_tensor(expected), p).numpy()         # the former eager path
+    np.testing.assert_array_equal(compute_features(audio, RATE, p), eager)
