@@ -57,21 +57,23 @@ def training_table(after: dict, before: dict | None) -> list[str]:
     models = _section(after, "training").get("models", {})
     old = _section(before, "training").get("models", {})
     rows = ["| model | input | batch | clips/s | GFLOP/clip (train) | GFLOP/s | % of matmul | "
-            "pipeline overhead | peak RSS MB | XLA | before: batch, clips/s, % of matmul |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "pipeline overhead | peak RSS MB | XLA | mixed bf16 | before: batch, clips/s, % of matmul |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, m in models.items():
         if "error" in m:
-            rows.append(f"| {name} | | | FAILED: {m['error'][:120]} | | | | | | | |")
+            rows.append(f"| {name} | | | FAILED: {m['error'][:120]} | | | | | | | | |")
             continue
         o = old.get(name)
         prev = (f"{o['batch']}, {o['clips_per_s']:.1f}, {_pct(o['ratio_to_matmul'])}"
                 if o and "error" not in o else "-")
         xla = f"x{m['xla_speedup']:.2f}" if "xla_speedup" in m else "-"
         fed = m.get("pipeline", {}).get("overhead")
+        bf16 = m.get("bf16", {})
+        bf16 = f"x{bf16['speedup']:.2f}" if "speedup" in bf16 else ("failed" if bf16 else "-")
         rows.append(f"| {name} | {' x '.join(map(str, m['input_shape']))} | {m['batch']} | "
                     f"{m['clips_per_s']:.1f} | {m['train_flops'] / 1e9:.2f} | "
                     f"{m['achieved_gflops_per_s']:.0f} | {_pct(m['ratio_to_matmul'])} | "
-                    f"{_pct(fed, signed=True)} | {m['peak_memory']['host_peak_mb']:.0f} | {xla} | {prev} |")
+                    f"{_pct(fed, signed=True)} | {m['peak_memory']['host_peak_mb']:.0f} | {xla} | {bf16} | {prev} |")
     return rows
 
 
@@ -140,7 +142,8 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
               "in-memory step time - 1). % of matmul: achieved GFLOP/s over an fp32 2048 x 2048 "
               "matmul timed in the same child process (" + ", ".join(f"{x:.0f}" for x in mm)
               + " GFLOP/s). FLOPs: 2 per multiply-add of conv / dense / GRU layers, training = "
-              "3 x forward.", ""]
+              "3 x forward. XLA and mixed bf16: clips/s with jit_compile / under Keras' "
+              "mixed_bfloat16 policy over plain float32 (both off by default).", ""]
     lines += training_table(after, before)
     dummy = _section(after, "pipeline")
     if dummy:

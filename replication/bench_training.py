@@ -60,6 +60,8 @@ SPECS = {s.name: s for s in [
     ModelSpec("p2_small_resnet_demo", "paper2", "demo", (100, 64, 3), 32, "sgd"),
 ]}
 XLA_MODELS = ("p2_small_cnn_demo", "p1_cnn_gru_demo", "p2_vgg19_paper")
+# also timed under Keras' mixed_bfloat16 policy (oneDNN bf16 kernels on CPUs with AVX512-BF16)
+BF16_MODELS = tuple(SPECS)
 NUM_CLASSES = 10
 
 
@@ -191,19 +193,26 @@ def matmul_ceiling(n: int, repeats: int) -> dict:
 
 
 def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int = 2,
-                     feed=None) -> dict:
+                     feed=None, precision: str = "float32") -> dict:
     """Clips/s of `steps` training steps on one in-memory random batch, after `warmup` steps.
 
     With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
     step function is then timed on `steps` batches from it: "pipeline_overhead" is that
-    step time over the in-memory one, minus 1.
+    step time over the in-memory one, minus 1. `precision`: Keras dtype policy the model
+    is built under (shared.distribute.set_precision); reset to float32 afterwards.
     """
     import keras
     import tensorflow as tf
 
+    from shared.distribute import set_precision
+
     keras.utils.set_random_seed(0)
     _reset_gpu_peak()
-    model, logits_of = build_model(spec)
+    set_precision(precision)
+    try:
+        model, logits_of = build_model(spec)
+    finally:
+        set_precision("float32")
     flops = count_flops(model)
     optimizer = (keras.optimizers.Adam(1e-3) if spec.optimizer == "adam"
                  else keras.optimizers.SGD(1e-3, momentum=0.9))
@@ -215,7 +224,7 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     @tf.function(jit_compile=jit_compile)
     def step(xb, yb):
         with tf.GradientTape() as tape:
-            logits = logits_of(model(xb, training=True))                           # [B, C]
+            logits = tf.cast(logits_of(model(xb, training=True)), tf.float32)      # [B, C]
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(yb, logits))
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
@@ -251,11 +260,12 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
 
 
 def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
-              workdir: Path | None = None, batch: int | None = None) -> dict:
+              workdir: Path | None = None, batch: int | None = None, bf16: bool = True) -> dict:
     """Measures the named models in this process (one after another, peak reset in between).
 
     workdir: where the pipeline feed caches its clips (None: no pipeline measurement).
     batch: overrides every model's batch (e.g. when the paper batch does not fit in memory).
+    bf16: also time the models in BF16_MODELS under mixed_bfloat16 ("bf16" in the result).
     """
     from dataclasses import replace
 
@@ -280,6 +290,13 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
             entry["xla"] = {k: runs["xla"][k] for k in ("clips_per_s", "achieved_gflops_per_s",
                                                         "ratio_to_matmul", "warmup_seconds")}
             entry["xla_speedup"] = runs["xla"]["clips_per_s"] / runs["no_xla"]["clips_per_s"]
+        if bf16 and name in BF16_MODELS:
+            try:
+                r = measure_training(spec, steps, False, precision="mixed_bfloat16")
+                entry["bf16"] = {"clips_per_s": r["clips_per_s"],
+                                 "speedup": r["clips_per_s"] / entry["clips_per_s"]}
+            except Exception as err:                  # e.g. no bf16 kernels on this CPU
+                entry["bf16"] = {"error": f"{type(err).__name__}: {str(err)[:300]}"}
         out["models"][name] = entry
     return out
 
@@ -322,6 +339,8 @@ def _log_model(log, name: str, m: dict) -> None:
         line += f"  XLA x{m['xla_speedup']:.2f} ({100 * m['xla']['ratio_to_matmul']:.1f} %)"
     if "pipeline" in m:
         line += f"  pipeline {100 * m['pipeline']['overhead']:+.1f} %"
+    if "speedup" in m.get("bf16", {}):
+        line += f"  bf16 x{m['bf16']['speedup']:.2f}"
     log(line)
 
 

@@ -102,7 +102,6 @@ def split_cpu(n: int) -> list[str]:
 def make_strategy(params: DistributeParams) -> tf.distribute.Strategy:
     """Returns the strategy named by `params.kind`.
 
-    Raises:
     Also sets the global Keras dtype policy to `params.precision` (float32 by default, so
     a run after a mixed-precision run in the same process is float32 again).
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import shared.cache as cache_mod
-from shared.audio import AudioError, write_audio
+from shared.audio import AudioError
 from shared.cache import MANIFEST, CacheError, FeatureCache, effective_workers
-from shared.datasets.base import Example
 from shared.features import FeatureParams, paper1_waveform_params, paper2_params
+from tests.shared.test_cache import _make_clips
 
 RATE = 8000
 REPS = {
@@ -25,14 +25,8 @@ REPS = {
 }
 
 
-def _clips(folder, n, seconds=0.6, channels=2):
-    rng = np.random.RandomState(1)
-    out = []
-    for i in range(n):
-        path = folder / f"c{i:02d}.wav"
-        write_audio(path, (0.1 * rng.randn(int(RATE * seconds), channels)).astype(np.float32), RATE)
-        out.append(Example(path=path, label=i % 2, clip_id=f"c{i:02d}", group=f"g{i}"))
-    return out
+def _clips(folder, n, seconds=0.6):
+    return _make_clips(folder, n, seconds=seconds, channels=2, rate=RATE)     # clip0.wav, ...
 
 
 def _assert_same_entries(a, b):
@@ -71,7 +65,7 @@ def test_only_missing_representations_are_computed(tmp_path, monkeypatch):
 def test_failure_in_one_representation_publishes_none(tmp_path):
     examples = _clips(tmp_path / "audio", 3, seconds=0.05)    # too short for 9-frame deltas
     cache = FeatureCache(tmp_path / "cache", progress=False)
-    with pytest.raises(Exception, match="c00.wav"):
+    with pytest.raises(Exception, match="clip0.wav"):
         cache.get_or_build_many("toy", examples, {"wave": REPS["wave"], "mel": REPS["logMel64"]})
     assert not list((tmp_path / "cache").rglob(MANIFEST))
     assert not list((tmp_path / "cache").rglob(".building-*"))
@@ -108,7 +102,7 @@ def test_parallel_build_equals_serial_and_reports_bad_files(tmp_path, monkeypatc
 
     bad = examples[4].path
     bad.write_bytes(b"not audio at all")
-    with pytest.raises(AudioError, match="c04.wav"):
+    with pytest.raises(AudioError, match="clip4.wav"):
         FeatureCache(tmp_path / "bad", progress=False).get_or_build_many(
             "toy", examples, reps, workers=2)
     assert not list((tmp_path / "bad").rglob(MANIFEST))
