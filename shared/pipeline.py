@@ -13,21 +13,33 @@ Randomness: each element is paired with a value of tf.data.Dataset.random(seed,
 rerandomize_each_iteration=True); crop offsets and teacher partners are drawn from a
 numpy Generator seeded by that value, so results do not depend on parallel map order,
 differ from epoch to epoch, and repeat exactly for the same seed.
+
+Passes by number (exact resume, strategies): iterating a training dataset draws the
+NEXT pass (shuffle order, crops, partners) at every new iterator, so anything that
+opens an extra iterator shifts the passes (Keras 3.15's fit peeks one batch under every
+tf.distribute strategy). `pass_stream(ds, first)` gives the passes first, first+1, ...
+of a dataset built here as a stream that is the same on EVERY iterator, and
+`one_pass(ds, p)` pass p alone (both in shared/passes.py); pass p is bit-identical to
+what the p-th iterator of `ds` yields (the seeds TensorFlow gives that iterator are
+computed). `claim_passes(ds, n)` hands out pass numbers in order, the way a trainer
+used to consume iterators (register shared-pass-streams).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from shared.cache import CacheEntry
+from shared.passes import Passes, attach_passes, fixed_pass, op_seeds
 
 AUTOTUNE = tf.data.AUTOTUNE
 CROPS = ("random", "center")
 SHORT_CLIP = ("wrap", "zeros", "error")
 _SEED_MASK = (1 << 63) - 1
+_NO_END = np.iinfo(np.int64).max          # Dataset.range end: pass numbers without an end
 
 
 class PipelineError(ValueError):
@@ -99,10 +111,14 @@ def _check_batching(batch_size: int | None, time_dim: int | None) -> None:
         raise PipelineError("clips differ in length: give crop_frames to batch them")
 
 
-def _read_mapped(ds: tf.data.Dataset, read_one, tout, batch_size: int | None,
-                 drop_remainder: bool, to_element) -> tf.data.Dataset:
-    """Maps (index, key) pairs to elements; with a batch size, whole batches are read in
-    one tf.numpy_function call (far less Python overhead than one call per clip)."""
+def _batch(pairs: tf.data.Dataset, batch_size: int | None, drop_remainder: bool) -> tf.data.Dataset:
+    return pairs if batch_size is None else pairs.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def _reader(read_one, tout, batched: bool, to_element) -> Callable[[tf.data.Dataset], tf.data.Dataset]:
+    """Function mapping a (batched) stream of (index, key) pairs to elements; with a batch
+    size, whole batches are read in one tf.numpy_function call (far less Python overhead
+    than one call per clip)."""
     single = not isinstance(tout, tuple)
 
     def read_many(ii, kk):
@@ -111,17 +127,20 @@ def _read_mapped(ds: tf.data.Dataset, read_one, tout, batch_size: int | None,
             return np.stack(outs)
         return tuple(np.stack(parts) for parts in zip(*outs))
 
-    if batch_size is None:
-        fn = read_one
-    else:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        fn = read_many
+    fn = read_many if batched else read_one
 
     def mapper(i, k):
         arrays = tf.numpy_function(fn, [i, k], tout, stateful=False)
         return to_element(i, arrays)
 
-    return ds.map(mapper, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return lambda pairs: pairs.map(mapper, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def _read_mapped(ds: tf.data.Dataset, read_one, tout, batch_size: int | None,
+                 drop_remainder: bool, to_element) -> tf.data.Dataset:
+    """(index, key) pairs -> elements (batched when batch_size is given)."""
+    read = _reader(read_one, tout, batch_size is not None, to_element)
+    return read(_batch(ds, batch_size, drop_remainder))
 
 
 def _with_shape(x: tf.Tensor, batched: bool, shape: tuple) -> tf.Tensor:
@@ -138,11 +157,32 @@ def _indexed_stream(idx: np.ndarray, shuffle: bool, seed: int) -> tf.data.Datase
     return tf.data.Dataset.zip((ds, rand))
 
 
+def _make_training(idx: np.ndarray, shuffle: bool, seed: int, batch_size: int | None,
+                   drop_remainder: bool, read: Callable, pass_index: int | None) -> tf.data.Dataset:
+    """The dataset of make_dataset / make_teacher_pairs (`read` maps batched pairs to
+    elements), with its pass streams attached; `pass_index` fixes it to that one pass."""
+    base = op_seeds(seed)                  # taken now: depends on the global seed, like the stream's
+
+    def passes(first: int, stride: int) -> tf.data.Dataset:
+        numbers = tf.data.Dataset.range(first, _NO_END, stride)           # pass numbers
+        return read(numbers.flat_map(
+            lambda p: _batch(fixed_pass(idx, shuffle, base, p), batch_size, drop_remainder)))
+
+    if pass_index is not None:
+        if pass_index < 0:
+            raise PipelineError(f"pass_index must be >= 0, got {pass_index}")
+        return read(_batch(fixed_pass(idx, shuffle, base, tf.constant(pass_index, tf.int64)),
+                           batch_size, drop_remainder))
+    ds = read(_batch(_indexed_stream(idx, shuffle, seed), batch_size, drop_remainder))
+    return attach_passes(ds, Passes(passes, int(ds.cardinality())))
+
+
 def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] | None = None,
                  batch_size: int | None = 32, shuffle: bool = True, seed: int = 0,
                  crop_frames: int | None = None, crop: str = "random",
                  short_clip: str = "wrap", drop_remainder: bool = False,
-                 normalize: tuple[np.ndarray, np.ndarray] | None = None) -> tf.data.Dataset:
+                 normalize: tuple[np.ndarray, np.ndarray] | None = None,
+                 pass_index: int | None = None) -> tf.data.Dataset:
     """Training (or whole-clip evaluation) dataset.
 
     Args:
@@ -155,6 +195,9 @@ def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] 
       crop: "random" (training) or "center".
       short_clip: clips shorter than crop_frames are "wrap"ped, zero-padded or an error.
       normalize: (mean, std) broadcastable to one frame (see band_statistics).
+      pass_index: None = every iterator draws the next pass (see the module docstring);
+        p = only pass p, the same on every iterator (what the p-th iterator of the
+        dataset built with None yields).
     Returns:
       tf.data.Dataset of {"x", "y", "index"}.
     """
@@ -177,8 +220,8 @@ def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] 
         y = tf.one_hot(tf.gather(labels, i), num_classes, dtype=tf.float32)  # [(B,) num_classes]
         return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
 
-    return _read_mapped(_indexed_stream(idx, shuffle, seed), read, tf.float32, batch_size,
-                        drop_remainder, to_element)
+    return _make_training(idx, shuffle, seed, batch_size, drop_remainder,
+                          _reader(read, tf.float32, batched, to_element), pass_index)
 
 
 def eval_crop_starts(num_frames: int, crop_frames: int, hop_frames: int) -> list[int]:
@@ -246,13 +289,14 @@ def draw_partners(i: int, pool: np.ndarray, partners: int, rng) -> list[int]:
 def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1,
                        indices: Sequence[int] | None = None, batch_size: int | None = 40,
                        shuffle: bool = True, seed: int = 0, crop_frames: int | None = None,
-                       short_clip: str = "wrap", drop_remainder: bool = False) -> tf.data.Dataset:
+                       short_clip: str = "wrap", drop_remainder: bool = False,
+                       pass_index: int | None = None) -> tf.data.Dataset:
     """Student clip and its teacher input (paper 1, Eq. 4; notes open 6).
 
     "x_teacher" is the student's clip followed IN TIME by `partners` (1 or 2) other
     clips of the same class, drawn afresh every epoch from `indices`; a clip alone in
     its class is paired with itself. With crop_frames, every part is a random crop of
-    that length. Deterministic given `seed`.
+    that length. Deterministic given `seed`; `pass_index` as in make_dataset.
     """
     if partners not in (1, 2):
         raise PipelineError(f"partners must be 1 or 2 (20 s or 30 s teacher input), got {partners}")
@@ -282,8 +326,8 @@ def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1
         y = tf.one_hot(tf.gather(labels, i), num_classes, dtype=tf.float32)
         return {"x": x, "x_teacher": xt, "y": y, "index": tf.cast(i, tf.int32)}
 
-    return _read_mapped(_indexed_stream(idx, shuffle, seed), read, (tf.float32, tf.float32),
-                        batch_size, drop_remainder, to_element)
+    return _make_training(idx, shuffle, seed, batch_size, drop_remainder,
+                          _reader(read, (tf.float32, tf.float32), batched, to_element), pass_index)
 
 
 def band_statistics(entry: CacheEntry, indices: Sequence[int] | None = None,
