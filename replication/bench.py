@@ -286,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     count = args.clips or (16 if args.quick else 64)
     clips, source = load_clips(args.esc10 or default_esc10_dir(), count, args.seed)
     print(f"benchmark: {len(clips)} clips from {source}")
-    report = {"quick": args.quick, "source": source, "host": host_info(), "sections": {}}
+    report = {"quick": args.quick, "source": source, "host": host_info(),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sections": {}}
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         for name in args.section or list(SECTIONS):
             print(f"[{name}]")
@@ -294,7 +295,10 @@ def main(argv: list[str] | None = None) -> int:
             workdir.mkdir()
             ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
                                seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch})
+            start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)
+            report["sections"][name]["section_seconds"] = time.perf_counter() - start
+            print(f"  ({name}: {time.perf_counter() - start:.1f} s)")
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=2))
         print(f"wrote {args.json}")

@@ -63,6 +63,7 @@ XLA_MODELS = ("p2_small_cnn_demo", "p1_cnn_gru_demo", "p2_vgg19_paper")
 # also timed under Keras' mixed_bfloat16 policy (oneDNN bf16 kernels on CPUs with AVX512-BF16)
 BF16_MODELS = tuple(SPECS)
 NUM_CLASSES = 10
+MAX_STEPS = 200                    # cap of timed steps per measurement (short demo steps)
 
 
 def build_model(spec: ModelSpec):
@@ -193,8 +194,11 @@ def matmul_ceiling(n: int, repeats: int) -> dict:
 
 
 def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int = 2,
-                     feed=None, precision: str = "float32") -> dict:
-    """Clips/s of `steps` training steps on one in-memory random batch, after `warmup` steps.
+                     feed=None, precision: str = "float32", min_seconds: float = 3.0) -> dict:
+    """Clips/s of training steps on one in-memory random batch, after `warmup` steps.
+
+    At least `steps` steps are timed, more when they are short (about `min_seconds`,
+    at most MAX_STEPS).
 
     With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
     step function is then timed on `steps` batches from it: "pipeline_overhead" is that
@@ -235,37 +239,50 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
         step(x, y).numpy()
     warm_s = time.perf_counter() - start
     start = time.perf_counter()
-    for _ in range(steps):
-        loss = step(x, y)
-    loss.numpy()
-    seconds = time.perf_counter() - start
-    clips_per_s = spec.batch * steps / seconds
-    out = {"batch": spec.batch, "steps": steps, "warmup_steps": warmup, "warmup_seconds": warm_s,
-           "step_seconds": seconds / steps, "clips_per_s": clips_per_s,
+    step(x, y).numpy()
+    one = time.perf_counter() - start
+    # at least `steps` steps and about `min_seconds` of them (short demo steps are noisy)
+    n = max(steps, min(MAX_STEPS, math.ceil(min_seconds / max(one, 1e-6))))
+
+    def timed(batches) -> float:
+        start = time.perf_counter()
+        for xb, yb in batches:
+            loss = step(xb, yb)
+        loss.numpy()
+        return time.perf_counter() - start
+
+    if feed is None:
+        seconds = timed((x, y) for _ in range(n))
+    else:
+        # in-memory halves before and after the fed run, so slow drift of the machine
+        # (load, clock) falls on both sides of the comparison
+        it = iter(feed)
+        first = next(it)
+        step(first["x"], first["y"]).numpy()                   # warm-up: pipeline buffers fill
+        half = max(1, n // 2)
+        seconds = timed((x, y) for _ in range(half))
+        fed = timed((b["x"], b["y"]) for b in (next(it) for _ in range(n))) / n
+        seconds = (seconds + timed((x, y) for _ in range(half))) * n / (2 * half)
+    clips_per_s = spec.batch * n / seconds
+    out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
+           "step_seconds": seconds / n, "clips_per_s": clips_per_s,
            "achieved_gflops_per_s": clips_per_s * flops["train_flops"] / 1e9,
            "params": int(model.count_params()), **flops}
     if feed is not None:
-        batches = iter(feed)
-        first = next(batches)
-        step(first["x"], first["y"]).numpy()                   # warm-up: pipeline buffers fill
-        start = time.perf_counter()
-        for _ in range(steps):
-            b = next(batches)
-            loss = step(b["x"], b["y"])
-        loss.numpy()
-        fed = (time.perf_counter() - start) / steps
         out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
                            "overhead": fed / out["step_seconds"] - 1.0}
     return out
 
 
 def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
-              workdir: Path | None = None, batch: int | None = None, bf16: bool = True) -> dict:
+              workdir: Path | None = None, batch: int | None = None, bf16: bool = True,
+              min_seconds: float = 3.0, xla: bool = True) -> dict:
     """Measures the named models in this process (one after another, peak reset in between).
 
     workdir: where the pipeline feed caches its clips (None: no pipeline measurement).
     batch: overrides every model's batch (e.g. when the paper batch does not fit in memory).
     bf16: also time the models in BF16_MODELS under mixed_bfloat16 ("bf16" in the result).
+    xla: also time the models in XLA_MODELS with jit_compile ("xla" in the result).
     """
     from dataclasses import replace
 
@@ -278,9 +295,10 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
         feed = (feed_dataset(name, spec.input_shape, spec.batch, NUM_CLASSES, workdir)
                 if workdir is not None else None)
         runs = {}
-        for jit in ((False, True) if name in XLA_MODELS else (False,)):
+        for jit in ((False, True) if xla and name in XLA_MODELS else (False,)):
             reset_ok = reset_peak_memory()
-            r = measure_training(spec, steps, jit, feed=None if jit else feed)
+            r = measure_training(spec, steps, jit, feed=None if jit else feed,
+                                 min_seconds=min_seconds)
             r["peak_memory"] = {**peak_memory_mb(), "reset_between_models": reset_ok}
             r["ratio_to_matmul"] = r["achieved_gflops_per_s"] / ceiling["gflops_per_s"]
             runs["xla" if jit else "no_xla"] = r
@@ -292,7 +310,8 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
             entry["xla_speedup"] = runs["xla"]["clips_per_s"] / runs["no_xla"]["clips_per_s"]
         if bf16 and name in BF16_MODELS:
             try:
-                r = measure_training(spec, steps, False, precision="mixed_bfloat16")
+                r = measure_training(spec, steps, False, precision="mixed_bfloat16",
+                                     min_seconds=min_seconds)
                 entry["bf16"] = {"clips_per_s": r["clips_per_s"],
                                  "speedup": r["clips_per_s"] / entry["clips_per_s"]}
             except Exception as err:                  # e.g. no bf16 kernels on this CPU
@@ -302,7 +321,7 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
 
 
 def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, workdir: Path,
-           batch: int | None = None) -> dict:
+           batch: int | None = None, quick: bool = False) -> dict:
     """Runs `run_child` in a fresh interpreter; a crash is reported per model, not raised."""
     out_file = workdir / f"train-{names[0]}.json"
     cmd = [sys.executable, "-m", "replication.bench_training", "--models", *names,
@@ -311,6 +330,8 @@ def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, wor
            "--feed-dir", str(workdir / f"feed-{names[0]}")]
     if batch is not None:
         cmd += ["--batch", str(batch)]
+    if quick:
+        cmd += ["--no-bf16", "--no-xla", "--min-seconds", "1"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -354,7 +375,7 @@ def bench_training(ctx) -> dict:
     models, ceilings = {}, []
     for names in groups:
         got = _spawn(names, steps, mm_n, mm_reps, ctx.workdir,
-                     ctx.extra.get("batch") if names != demo else None)
+                     ctx.extra.get("batch") if names != demo else None, quick=ctx.quick)
         if got["matmul"]:
             ceilings.append(got["matmul"]["gflops_per_s"])
         for name, m in got["models"].items():
@@ -389,9 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed-dir", type=Path, default=None,
                         help="also time each model fed by the cached pipeline (clips go here)")
     parser.add_argument("--batch", type=int, default=None, help="override every model's batch")
+    parser.add_argument("--no-bf16", action="store_true", help="skip the mixed_bfloat16 timing")
+    parser.add_argument("--no-xla", action="store_true", help="skip the jit_compile timing")
+    parser.add_argument("--min-seconds", type=float, default=3.0,
+                        help="time at least this long per measurement (short steps)")
     args = parser.parse_args(argv)
     result = run_child(args.models, args.steps, args.matmul_n, args.matmul_repeats,
-                       args.feed_dir, args.batch)
+                       args.feed_dir, args.batch, bf16=not args.no_bf16,
+                       min_seconds=args.min_seconds, xla=not args.no_xla)
     text = json.dumps(result, indent=2)
     if args.out:
         from shared.config import atomic_write_text
