@@ -11,11 +11,19 @@ Mid-run resume: every train_* function takes `checkpoint_dir`; after every epoch
 trainer's variables (model weights, BN statistics, random-seed states), the optimizer's
 variables and the number of finished epochs are saved there (tf.train.CheckpointManager)
 with the history so far. Calling the same function again with the same arguments
-after a crash restores them and continues at the next epoch. The data order is
-restored too (see `epoch_stream`): the shared pipeline reshuffles at every iteration
-from its seed, a checkpointed fit reads one iterator of the repeated dataset, and a
-resumed run first opens (without reading) one iterator per finished epoch; register
-shared-resume-data-order. Two-step trainings keep one sub-folder per step.
+after a crash restores them and continues at the next epoch. Two-step trainings keep
+one sub-folder per step.
+
+Data order: the shared pipeline draws a new pass (shuffle, crops, partners) at every
+new iterator of a training dataset. The trainers do not rely on counting iterators:
+a pipeline dataset reaches fit as its pass stream (shared/passes.py), the passes
+numbered explicitly (claim_passes hands them out in the order the runs use them; a
+resumed run starts at the pass of its next epoch, see `epoch_stream`). So Keras'
+first-batch peek under a tf.distribute strategy shifts nothing: a run under
+MirroredStrategy on one replica equals the default-strategy run, and kill -9 + rerun
+is bit-identical under any strategy. The pass numbers reproduce what Keras 3.15 drew on
+the default strategy before (`passes_started`, `_plain_stream`), so recorded results
+are unchanged; registers shared-resume-data-order, shared-pass-streams.
 
 Batches are dicts from shared/pipeline: {"x", "y" (one-hot), "index"} and, for TS,
 also "x_teacher". Models return dicts {"logits": [B, C], "embedding": [B, D]}.
@@ -43,6 +51,7 @@ from paper1_ts.train_params import TrainParams, TSParams
 from shared import losses
 from shared.config import atomic_write_text
 from shared.distribute import distribute_input
+from shared.passes import batches_per_pass, claim_passes, has_passes, pass_stream
 
 CopyWeights = Callable[[keras.Model, keras.Model], None]
 PathLike = str | os.PathLike
@@ -141,23 +150,43 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.manager.save(checkpoint_number=epoch + 1)
 
 
-def epoch_stream(train_ds: tf.data.Dataset, epochs_done: int, steps_per_epoch: int
-                 ) -> tuple[tf.data.Dataset, int]:
-    """(dataset, steps per epoch) to give `fit` in a checkpointed run resuming after
-    `epochs_done` finished epochs.
+def passes_started(epochs: int, steps_per_epoch: int, batches: int) -> int:
+    """Passes a checkpointed fit of `epochs` epochs draws from its training dataset.
 
-    `fit` is given `train_ds.repeat()` with a fixed number of steps per epoch, so Keras
-    keeps ONE iterator for all epochs and pass p of the repeat is the p-th
-    re-iteration of `train_ds` (the shared pipeline reshuffles and re-draws its crops
-    from its seed at every iteration). steps_per_epoch 0 (one pass per epoch): the
-    steps are the dataset's batches per pass and resuming opens and drops
-    `epochs_done` iterators (nothing is read) so that epoch k gets the order it had in
-    the uninterrupted run. steps_per_epoch > 0: epochs do not align with passes, so the
-    batches already consumed are skipped (they are read again; exact, slower).
+    Measured with Keras 3.15 / TF 2.21 on the default strategy (tests/paper1_ts/test_resume.py):
+    a fit that reads E*s batches from the repeated stream (n batches per pass) has started
+    ceil((E*s + 1) / n) passes (one batch is fetched ahead), so the next fit on the same
+    dataset (step 2 of a two-step training) starts at that pass.
+    """
+    read = epochs * (steps_per_epoch or batches)
+    return -(-(read + 1) // batches)
+
+
+def epoch_stream(train_ds: tf.data.Dataset, epochs_done: int, steps_per_epoch: int,
+                 first_pass: int = 0) -> tuple[tf.data.Dataset, int]:
+    """(dataset, steps per epoch) to give `fit` in a checkpointed run resuming after
+    `epochs_done` finished epochs; the run's passes start at `first_pass`.
+
+    The run reads the passes first_pass, first_pass + 1, ... of `train_ds` one after the
+    other (epochs of steps_per_epoch batches; 0 = one pass per epoch). A training dataset
+    of shared.pipeline is given as its pass stream (shared.passes.pass_stream): epoch k
+    gets the batches it had in the uninterrupted run whatever iterators were opened
+    before, by this process or by Keras (its first-batch peek under a tf.distribute
+    strategy). Other datasets (no pass streams; `first_pass` is then their own iterator
+    count): the repeated dataset, after opening and dropping `epochs_done` iterators
+    (steps_per_epoch 0), or after skipping the consumed batches (steps_per_epoch > 0;
+    they are read again), which is exact on the default strategy only.
 
     Raises:
       ValueError: steps_per_epoch 0 and a dataset of unknown or infinite length.
     """
+    if has_passes(train_ds):
+        batches = batches_per_pass(train_ds)
+        if not steps_per_epoch:
+            return pass_stream(train_ds, first_pass + epochs_done), batches
+        consumed = epochs_done * steps_per_epoch
+        stream = pass_stream(train_ds, first_pass + consumed // batches)
+        return (stream.skip(consumed % batches) if consumed % batches else stream), steps_per_epoch
     if steps_per_epoch:
         stream = train_ds.repeat()
         return (stream.skip(epochs_done * steps_per_epoch) if epochs_done else stream), steps_per_epoch
@@ -171,47 +200,66 @@ def epoch_stream(train_ds: tf.data.Dataset, epochs_done: int, steps_per_epoch: i
     return train_ds.repeat(), batches
 
 
+def _plain_stream(train_ds: tf.data.Dataset, epochs: int, steps_per_epoch: int
+                  ) -> tuple[tf.data.Dataset, int | None]:
+    """(dataset, steps_per_epoch) for an UNcheckpointed fit of `epochs` epochs.
+
+    A pipeline dataset with one pass per epoch becomes its pass stream with stride 2:
+    Keras 3.15 (default strategy) opens two iterators per epoch of a finite dataset (one
+    at the end of the epoch that the next epoch does not use), so epoch e trained on pass
+    first + 2e, and the kit's recorded results were made that way (measured, see
+    tests/paper1_ts/test_resume_strategy.py). Anything else is given to fit as it is
+    (steps_per_epoch > 0 then still depends on Keras' iterators).
+    """
+    if has_passes(train_ds) and not steps_per_epoch:
+        first = claim_passes(train_ds, 2 * epochs)
+        return pass_stream(train_ds, first, stride=2), batches_per_pass(train_ds)
+    return train_ds, steps_per_epoch or None
+
+
 def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: TrainParams,
          callbacks: Sequence[keras.callbacks.Callback], checkpoint_dir: PathLike | None = None) -> dict:
     """Runs `fit` for a fixed epoch budget; returns {metric: [value per epoch]}.
 
     The dataset reaches `fit` through shared.distribute.distribute_input: under
     MultiWorkerMirroredStrategy every worker trains on its own slice of each global batch.
+    A training dataset of shared.pipeline reaches it as a pass stream (passes by number,
+    claimed from the dataset in the order the runs use them), so the passes an epoch
+    trains on are the same under every strategy and after a resume.
 
     With `checkpoint_dir`, saves after every epoch and resumes from the last checkpoint
     found there (the returned history then covers all epochs, before and after the crash).
     """
     strategy = trainer.distribute_strategy
     if checkpoint_dir is None:
-        history = trainer.fit(distribute_input(train_ds, strategy), epochs=epochs,
-                              verbose=params.verbose, shuffle=False,
-                              steps_per_epoch=params.steps_per_epoch or None,
+        data, steps = _plain_stream(train_ds, epochs, params.steps_per_epoch)
+        history = trainer.fit(distribute_input(data, strategy), epochs=epochs,
+                              verbose=params.verbose, shuffle=False, steps_per_epoch=steps,
                               callbacks=list(callbacks))
         return {name: [float(v) for v in values] for name, values in history.history.items()}
     ckpt = EpochCheckpoint(checkpoint_dir, trainer)
     done = ckpt.restore()
+    first = 0
+    if has_passes(train_ds):
+        first = claim_passes(train_ds, passes_started(epochs, params.steps_per_epoch,
+                                                      batches_per_pass(train_ds)))
     if done >= epochs:
-        _replay_finished(train_ds, epochs, params.steps_per_epoch)
+        if not has_passes(train_ds):
+            _replay_finished(train_ds, epochs, params.steps_per_epoch)
         return dict(ckpt.history)
-    stream, steps = epoch_stream(train_ds, done, params.steps_per_epoch)
+    stream, steps = epoch_stream(train_ds, done, params.steps_per_epoch, first)
     trainer.fit(distribute_input(stream, strategy), epochs=epochs, initial_epoch=done,
                 verbose=params.verbose, shuffle=False, steps_per_epoch=steps, callbacks=[*callbacks, ckpt])
     return dict(ckpt.history)
 
 
 def _replay_finished(train_ds: tf.data.Dataset, epochs: int, steps_per_epoch: int) -> None:
-    """Leaves `train_ds` as a finished checkpointed fit of `epochs` epochs leaves it.
-
-    Measured with Keras 3.15 / TF 2.21 (tests/paper1_ts/test_resume.py): a fit that
-    reads E*s batches from the repeated stream has started ceil((E*s + 1) / n) passes
-    (n batches per pass; one batch is fetched ahead), so a following step of a
-    two-step training draws its shuffles after that many iterations.
-    """
+    """Leaves a dataset WITHOUT pass streams as a finished checkpointed fit of `epochs`
+    epochs leaves it: opens passes_started(...) iterators."""
     batches = int(train_ds.cardinality())
     if batches <= 0:
         return
-    read = epochs * (steps_per_epoch or batches)
-    for _ in range(-(-(read + 1) // batches)):
+    for _ in range(passes_started(epochs, steps_per_epoch, batches)):
         iter(train_ds)
 
 

@@ -8,15 +8,13 @@ shared.distribute.distribute_input (AutoShardPolicy.DATA). They must agree with 
 other bit for bit and with one process at the same global batch within 1e-5 (only the
 summation order of the gradient differs; measured 6e-8, printed by the test).
 
-Found: under a strategy scope Keras 3.15's fit first peeks one batch for its symbolic
-build (TensorFlowTrainer._maybe_symbolic_build), which opens one extra iterator of the
-dataset. The shared pipeline reshuffles and re-draws crops at every iteration, so the
-distributed run trains on the passes 2, 3, ... of the seeded stream; the single-process
-reference opens (without reading) one iterator first to see the same passes. Without
-it the two differ by 9e-2 (another, equally valid shuffle).
+Under a strategy scope Keras 3.15's fit first peeks one batch for its symbolic build,
+which opens one extra iterator of the dataset; paper1_ts.train feeds fit the pipeline's
+pass streams (shared/passes.py, passes numbered explicitly), so the workers train on
+the same passes as the single process without any adjustment of the reference.
 
 The same workers also check:
-  - AUTO (the dataset given to fit as it is): FILE sharding finds no file reader in the
+  - AUTO (the pass stream given to fit as it is): FILE sharding finds no file reader in the
     pipeline and TF falls back to DATA, so the result equals the explicit DATA run (OFF
     would not: both workers would train on the same rows, tests/shared/test_multiworker.py);
   - predict (paper 2's predict_crops over make_eval_crops, 57 crops in global batches of
@@ -126,6 +124,7 @@ def worker(index: int, out: Path, folder: Path) -> int:
     """One worker: the runner's training path (DATA), the raw AUTO path, and predict."""
     from paper1_ts import train
     from shared.distribute import DistributeParams, make_strategy
+    from shared.passes import batches_per_pass, pass_stream
 
     strategy = make_strategy(DistributeParams(kind="multi_worker"))
     assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
@@ -134,10 +133,12 @@ def worker(index: int, out: Path, folder: Path) -> int:
         net = _net("runner")
     hist = train.train_baseline(net, _train_ds(entry), _train_params(), strategy=strategy)
     result = {**_weights(net), "loss": np.asarray(hist["loss"])}
-    with strategy.scope():                          # AUTO: the dataset as it is, no distribute_input
+    with strategy.scope():                          # AUTO: the stream as it is, no distribute_input
         auto_net = _net("auto")
         trainer = train.make_supervised(auto_net, _train_params(), strategy=strategy)
-    trainer.fit(_train_ds(entry), epochs=EPOCHS, verbose=0, shuffle=False)
+    ds = _train_ds(entry)                           # the passes train_baseline gives fit (stride 2)
+    trainer.fit(pass_stream(ds, 0, stride=2), epochs=EPOCHS, steps_per_epoch=batches_per_pass(ds),
+                verbose=0, shuffle=False)
     result.update({f"auto_{k}": v for k, v in _weights(auto_net).items()})
     logits, idx = _predict(entry, strategy)
     result.update(pred_logits=logits, pred_index=idx)
@@ -168,9 +169,7 @@ def test_runner_training_matches_one_process(runs):
     entry = make_entry(folder)
     net = _net("single")
     start = _weights(net)
-    ds = _train_ds(entry)
-    iter(ds)   # Keras' symbolic-build peek under a strategy opened one pass (see module docstring)
-    hist = train.train_baseline(net, ds, _train_params())
+    hist = train.train_baseline(net, _train_ds(entry), _train_params())
     single = _weights(net)
     assert max(float(np.max(np.abs(single[k] - start[k]))) for k in single) > 1e-3, "weights did not move"
     worst = max(float(np.max(np.abs(w0[k] - single[k]))) for k in single)

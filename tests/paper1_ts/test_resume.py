@@ -7,6 +7,8 @@ history and training-set logits. The parent kills it with SIGKILL once a chosen
 epoch checkpoint exists, runs the same command again, and compares with an
 uninterrupted run of the same seed: everything must be bit-identical. Starting,
 killing and rerunning the child is the `script_runs` fixture (tests/conftest.py).
+`--strategy mirrored2` runs the child under MirroredStrategy on 2 logical CPU devices
+(tests/paper1_ts/test_resume_mirrored_kill.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import numpy as np
 import pytest
 
 RATE, CLIPS, CLASSES, CROP = 8000, 12, 2, 32
+# --strategy of the child: shared.distribute.DistributeParams fields
+STRATEGIES = {"default": {"kind": "default"},
+              "mirrored1": {"kind": "mirrored", "devices": ("/cpu:0",)},
+              "mirrored2": {"kind": "mirrored", "logical_cpus": 2}}
 
 
 # ----------------------------------------------------------------- child process
@@ -51,8 +57,11 @@ def child(argv: list[str]) -> int:
     parser.add_argument("--ckpt", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--batch-sleep", type=float, default=0.0)
+    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="default")
     args = parser.parse_args(argv)
 
+    from shared.distribute import DistributeParams, make_strategy
+    strategy = make_strategy(DistributeParams(**STRATEGIES[args.strategy]))   # before TF's devices
     from shared.determinism import seed_everything
     seed_everything(7)
 
@@ -68,7 +77,8 @@ def child(argv: list[str]) -> int:
     ds = make_dataset(entry, CLASSES, batch_size=4, crop_frames=CROP, seed=11)
     mp = CNNGRUParams(input_frames=CROP, input_bins=16, conv1_filters=4, res_filters=(4, 8, 8),
                       res4_filters=8, gru_units=16, num_classes=CLASSES)
-    pool, gru = build_cnn_gru(mp, head="pool"), build_cnn_gru(mp, head="gru")
+    with strategy.scope():
+        pool, gru = build_cnn_gru(mp, head="pool"), build_cnn_gru(mp, head="gru")
 
     class Slow(keras.callbacks.Callback):     # timing only: gives the parent time to kill
         def on_train_batch_end(self, batch, logs=None):
@@ -76,7 +86,7 @@ def child(argv: list[str]) -> int:
 
     params = TrainParams(learning_rate=3e-3, batch_size=4, epochs=1, pool_epochs=3, gru_epochs=2)
     hist = train_two_step_cnn_gru(pool, gru, lambda a, b: copy_cnn_weights(a, b), ds, params,
-                                  callbacks=[Slow()], checkpoint_dir=args.ckpt)
+                                  callbacks=[Slow()], checkpoint_dir=args.ckpt, strategy=strategy)
     x = np.stack([entry.read_frames(i, 0, CROP) for i in range(CLIPS)]).astype(np.float32)
     logits = np.asarray(gru(x, training=False)["logits"])                   # [N, C]
     arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(gru.get_weights())}
