@@ -6,6 +6,10 @@
     python -m paper1_ts.run --table 4 --preset demo      # a result table (1, 4, 5, 6), see commands.py
     python -m paper1_ts.run --figure 2 --preset demo     # a figure (1, 2)
 
+Several machines (distribute.kind multi_worker): only the chief (shared.distribute.is_chief)
+writes under the results root; the other workers write to a private temporary
+directory they print (`route_worker_outputs`).
+
 Each table number maps to a handler in TABLE_HANDLERS (a handler takes the parsed
 arguments and returns the exit code); the result tables are added there as further
 entries. Exit codes: 0 = everything matches / succeeded, 1 = a mismatch or failure,
@@ -61,12 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def route_worker_outputs(args: argparse.Namespace) -> None:
+    """Multi-worker runs: a worker that is not the chief writes its job store, records and
+    figures under a private temporary results root (printed; it starts with a copy of the
+    store, so every worker plans the same jobs); the chief writes the real one."""
+    if args.dry_run or args.table in ("2", "3"):
+        return
+    from paper1_ts.commands import params_from_args
+    from paper1_ts.tables import STORE_DIR
+    from shared.distribute import worker_results_root
+
+    params = params_from_args(args)
+    root = worker_results_root(params.results_root, params.distribute.kind, copy=(STORE_DIR,))
+    if str(root) != str(params.results_root):
+        args.results = str(root)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv`, runs the table's handler and returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if (args.table is None) == (args.figure is None):
         parser.error("give exactly one of --table N or --figure N")
+    route_worker_outputs(args)
     if args.figure is not None:
         from paper1_ts import commands
         return commands.run_figure(args)

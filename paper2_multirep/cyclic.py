@@ -9,7 +9,9 @@ Data contract (shared/pipeline.py): every dataset yields batched dicts
 {"x": [B, frames, bins, 3] float, "y": [B, C] one-hot, "index": [B] int32 clip index}.
   BranchData.train  random training crops, shuffled and batched (GLOBAL batch). May be a
                     callable pass -> Dataset, so the data order is a function of a pass
-                    counter kept in the checkpoint (exact resume).
+                    counter kept in the checkpoint (exact resume). A training dataset of
+                    shared.pipeline is trained on by pass number (`pass_of`), so the
+                    order is the same under every tf.distribute strategy.
   BranchData.soft   crops of every TRAINING clip (all of them, or one per clip, see
                     register p2-soft-label-crops), batched, each carrying its clip index;
                     used to compute the soft labels P_i of Eq. (2).
@@ -51,7 +53,8 @@ import tensorflow as tf
 from paper2_multirep.mixup import Mixup
 from paper2_multirep.params import TrainParams
 from shared import losses
-from shared.distribute import distribute_input, is_multi_worker, pad_batches
+from shared.distribute import distribute_input, is_multi_worker, pad_batches, sync_replica_copies
+from shared.passes import claim_passes, has_passes, one_pass
 from shared.metrics import clip_average
 
 PHASE_SINGLE, PHASE_FUSE, PHASE_DISTILL = 0, 1, 2
@@ -76,6 +79,18 @@ class ClipOutputs:
     """Audio-level outputs of one branch on one split."""
     probs: np.ndarray                # [clips, C] mean over crops of softmax(logits)
     logits: np.ndarray               # [clips, C] mean over crops of the logits
+
+
+def pass_of(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """What a 1-epoch fit trains on: for a training dataset of shared.pipeline, its next
+    pass by number (shared.passes; the same on every iterator, so Keras' first-batch peek
+    under a strategy shifts nothing). Keras 3.15 opened two iterators per 1-epoch fit of
+    a finite dataset on the default strategy, so a dataset reused for every pass trains
+    on its passes 0, 2, 4, ... and a fresh dataset per pass on its pass 0, as before.
+    Other datasets are returned unchanged."""
+    if not has_passes(dataset):
+        return dataset
+    return one_pass(dataset, claim_passes(dataset, 2))
 
 
 def cosine_lr(base: float, eta_min: float, step: int, total: int) -> float:
@@ -275,9 +290,12 @@ class CyclicDistiller:
         """One pass of branch i over its training data."""
         trainer = self.trainers[i]
         pass_index = int(self.passes[i].numpy())
-        data = distribute_input(self.data[i].train_dataset(pass_index), self.strategy)
+        data = distribute_input(pass_of(self.data[i].train_dataset(pass_index)), self.strategy)
         hist = trainer.fit(data, epochs=1,
                            shuffle=False, verbose=self.params.optim.verbose)
+        # BatchNorm moving statistics: one copy per replica under a strategy; make them equal
+        # so predict (soft labels, evaluation) and checkpoints see one value (no-op on 1 replica)
+        sync_replica_copies(trainer.branch.non_trainable_variables, self.strategy)
         self.passes[i].assign(pass_index + 1)
         row = {"cycle": int(self.cycle.numpy()), "phase": phase, "branch": i, "pass": pass_index,
                "lr": lr, **{k: float(v[-1]) for k, v in hist.history.items()}}
@@ -307,9 +325,10 @@ class CyclicDistiller:
         """
         manager = None
         if checkpoint_dir:
-            manager = tf.train.CheckpointManager(self.state_checkpoint(), checkpoint_dir, max_to_keep)
+            state = self.state_checkpoint()     # one object: its save counter numbers the checkpoints
+            manager = tf.train.CheckpointManager(state, checkpoint_dir, max_to_keep)
             if manager.latest_checkpoint:
-                self.state_checkpoint().restore(manager.latest_checkpoint).assert_existing_objects_matched()
+                state.restore(manager.latest_checkpoint).assert_existing_objects_matched()
                 self.log(f"resumed from {manager.latest_checkpoint} at step {int(self.cycle.numpy())}, "
                          f"phase {PHASE_NAMES[int(self.phase.numpy())]}")
         if self.independent:
@@ -380,4 +399,4 @@ def train_independent(branches: Sequence[keras.Model], data: Sequence[BranchData
 
 
 __all__ = ["BranchData", "BranchTrainer", "ClipOutputs", "CyclicDistiller", "clip_outputs",
-           "clip_soft_labels", "cosine_lr", "predict_crops", "train_independent"]
+           "clip_soft_labels", "cosine_lr", "pass_of", "predict_crops", "train_independent"]

@@ -6,12 +6,15 @@
     python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
 
 Exit status: 0 on success, 1 when the checker finds a regressed cell, 2 on bad input.
+Several machines (distribute.kind multi_worker): only the chief writes under the results
+root; the other workers write to a private temporary directory they print.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from paper2_multirep.experiments import TABLES, table_by_number
 
@@ -61,6 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def route_worker_outputs(args: argparse.Namespace, params) -> None:
+    """Multi-worker runs: a worker that is not the chief writes its job store, records,
+    figures and --out files under a private temporary results root (printed; it starts
+    with a copy of the store, so every worker plans the same jobs); the chief writes the
+    real ones."""
+    if args.dry_run:
+        return
+    from paper2_multirep.tables import STORE_DIR
+    from shared.distribute import worker_results_root
+
+    configured = args.results or params.results_root
+    root = worker_results_root(configured, params.distribute.kind, copy=(STORE_DIR,))
+    if str(root) != str(configured):
+        args.results = str(root)
+        if args.out:
+            args.out = str(root / "out" / Path(args.out).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
@@ -72,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = _overrides(args.set)
         preset = args.preset or ("demo" if args.dataset else "paper")
         params = tables.resolve_params(preset, overrides)
+        route_worker_outputs(args, params)
         if args.table:
             table = table_by_number(args.table)
             outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,

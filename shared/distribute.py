@@ -47,7 +47,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
 
 import tensorflow as tf
 
@@ -212,3 +216,87 @@ def pad_batches(dataset: tf.data.Dataset, multiple: int, index_key: str = "index
         return out
 
     return dataset.map(pad)
+
+
+def sync_replica_copies(variables, strategy: tf.distribute.Strategy | None = None) -> int:
+    """Sets every local replica copy of each float variable in `variables` to the mean of
+    the copies; returns how many variables had differing copies.
+
+    Keras 3.15 under MirroredStrategy gives BatchNormalization's moving mean / variance
+    one copy per replica (aggregation "none"), each updated with its own replica's batch
+    statistics, so the copies drift apart. A checkpoint then saves replica 0's copy only
+    and `predict` uses each replica's own copy for its rows: a run restored from a
+    checkpoint predicts differently from the uninterrupted run (measured: paper 2's soft
+    labels after a kill -9 under 2 replicas). Averaging after a training pass makes the
+    copies equal again; for the moving means this equals the single-device statistics
+    (the update is linear in the batch mean, equal per-replica batches). Cross-replica
+    context only; integer variables (seed states) are left alone; under multi-worker only
+    this worker's replicas are averaged.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    changed = 0
+    for variable in variables:
+        handle = getattr(variable, "value", variable)          # Keras variable -> tf.Variable
+        copies = strategy.experimental_local_results(handle)
+        if len(copies) < 2 or not handle.dtype.is_floating:
+            continue
+        values = [c.read_value() for c in copies]
+        if all(bool(tf.reduce_all(values[0] == v)) for v in values[1:]):
+            continue
+        mean = tf.add_n(values) / float(len(values))
+        for copy in copies:
+            copy.assign(mean)
+        changed += 1
+    return changed
+
+
+def is_chief(tf_config: str | None = None) -> bool:
+    """True if this process owns the run's shared outputs (checkpoints, job store, results).
+
+    From TF_CONFIG (or the JSON text `tf_config`): task type "chief"; or "worker" with
+    index 0 when the cluster has no "chief". True without TF_CONFIG (one process) or with
+    an empty cluster. Other task types (evaluator, ps) are not the chief.
+
+    Raises:
+      ValueError: TF_CONFIG is not JSON, or has a cluster but no task type.
+    """
+    raw = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
+    if not raw.strip():
+        return True
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({err})") from None
+    cluster = config.get("cluster") or {}
+    task = config.get("task") or {}
+    if not cluster:
+        return True
+    kind = task.get("type")
+    if kind is None:
+        raise ValueError("TF_CONFIG has a cluster but no task type (task: {\"type\": ..., \"index\": ...})")
+    if kind == "chief":
+        return True
+    return kind == "worker" and "chief" not in cluster and int(task.get("index", 0)) == 0
+
+
+def worker_results_root(root: str | os.PathLike, kind: str, copy: Sequence[str] = (),
+                        log: Callable[[str], None] = print) -> Path:
+    """Where this process writes a run's outputs (checkpoints, job store, results.json).
+
+    `root` unless `kind` is "multi_worker" and this process is not the chief
+    (`is_chief`): then a new private temporary directory, printed with `log`. Its
+    sub-folders `copy` (e.g. the job store) start as copies of root's, so a worker
+    plans the same jobs as the chief (every worker must train the same models: their
+    steps are collective). Only the chief's files are the run's results.
+    """
+    root = Path(root)
+    if kind != "multi_worker" or is_chief():
+        return root
+    task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
+    private = Path(tempfile.mkdtemp(prefix=f"kit-{task.get('type', 'worker')}{task.get('index', '')}-"))
+    for name in copy:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, private / name)
+    log(f"distribute: this {task.get('type', 'worker')} (index {task.get('index', '?')}) is not the chief: "
+        f"its checkpoints, job store and results go to {private} (the chief writes {root})")
+    return private

@@ -130,8 +130,11 @@ def pass_stream(dataset: tf.data.Dataset, first: int, stride: int = 1) -> tf.dat
 
 
 def one_pass(dataset: tf.data.Dataset, p: int) -> tf.data.Dataset:
-    """Pass `p` of `dataset` alone (a finite dataset, the same on every iterator)."""
-    return pass_stream(dataset, p).take(batches_per_pass(dataset))
+    """Pass `p` of `dataset` alone (a finite dataset of known length, the same on every
+    iterator). The length matters: Keras runs a dataset of unknown length until it ends,
+    and that last, failing step still advances stateful random ops (mixup's generator)."""
+    batches = batches_per_pass(dataset)
+    return pass_stream(dataset, p).take(batches).apply(tf.data.experimental.assert_cardinality(batches))
 
 
 def claim_passes(dataset: tf.data.Dataset, count: int) -> int:

@@ -168,13 +168,15 @@ def _make_training(idx: np.ndarray, shuffle: bool, seed: int, batch_size: int | 
         return read(numbers.flat_map(
             lambda p: _batch(fixed_pass(idx, shuffle, base, p), batch_size, drop_remainder)))
 
-    if pass_index is not None:
-        if pass_index < 0:
-            raise PipelineError(f"pass_index must be >= 0, got {pass_index}")
-        return read(_batch(fixed_pass(idx, shuffle, base, tf.constant(pass_index, tf.int64)),
-                           batch_size, drop_remainder))
     ds = read(_batch(_indexed_stream(idx, shuffle, seed), batch_size, drop_remainder))
-    return attach_passes(ds, Passes(passes, int(ds.cardinality())))
+    if pass_index is None:
+        return attach_passes(ds, Passes(passes, int(ds.cardinality())))
+    if pass_index < 0:
+        raise PipelineError(f"pass_index must be >= 0, got {pass_index}")
+    fixed = read(_batch(fixed_pass(idx, shuffle, base, tf.constant(pass_index, tf.int64)),
+                        batch_size, drop_remainder))
+    # known length, as the re-randomising dataset has (Keras runs an unknown one until it fails)
+    return fixed.apply(tf.data.experimental.assert_cardinality(int(ds.cardinality())))
 
 
 def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] | None = None,

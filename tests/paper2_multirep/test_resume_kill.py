@@ -34,6 +34,9 @@ PHASES = ("single", "fusion", "distill")
 # kl, all weights, P_bar and every output are; so that one column gets rtol 1e-6
 # (register shared-resume-tolerance).
 LOSS_COLUMN, LOSS_RTOL = 5, 1e-6
+# --strategy of the child: shared.distribute.DistributeParams fields
+STRATEGIES = {"default": {"kind": "default"},
+              "mirrored2": {"kind": "mirrored", "logical_cpus": 2}}
 
 
 # ----------------------------------------------------------------- child process
@@ -69,8 +72,11 @@ def child(argv: list[str]) -> int:
     parser.add_argument("--ckpt", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--batch-sleep", type=float, default=0.0)
+    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="default")
     args = parser.parse_args(argv)
 
+    from shared.distribute import DistributeParams, make_strategy
+    strategy = make_strategy(DistributeParams(**STRATEGIES[args.strategy]))   # before TF's devices
     from shared.determinism import seed_everything
     seed_everything(7)
 
@@ -88,11 +94,12 @@ def child(argv: list[str]) -> int:
     labels, test_labels = rng.integers(0, C, N), rng.integers(0, C, N_TEST)
     train_x = [_features(labels, 0.0, 1), _features(labels, 0.5, 2)]
     test_x = [_features(test_labels, 0.0, 11), _features(test_labels, 0.5, 12)]
-    models = [build_branch(params.branch, (F, K, 3), C, name=f"b{i}", quiet=True).model
-              for i in range(2)]
+    with strategy.scope():
+        models = [build_branch(params.branch, (F, K, 3), C, name=f"b{i}", quiet=True).model
+                  for i in range(2)]
     data = [BranchData(train=lambda p, x=x: _dataset(x, labels, order_seed=p, sleep=args.batch_sleep),
                        soft=_dataset(x, labels), name=f"rep{i}") for i, x in enumerate(train_x)]
-    distiller = CyclicDistiller(models, data, N, C, params, seed=5, log=lambda s: None)
+    distiller = CyclicDistiller(models, data, N, C, params, seed=5, log=lambda s: None, strategy=strategy)
     history = distiller.run(str(args.ckpt))
 
     outs = distiller.evaluate([_dataset(x, test_labels) for x in test_x], N_TEST)
