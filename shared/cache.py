@@ -312,8 +312,10 @@ def _build_chunk(items: Sequence[tuple[int, str]], params: Sequence[FeatureParam
         shapes = []
         for feats, clips_dir in zip(compute_features_many(audio, rate, params, where=str(path)),
                                     clip_dirs):
-            if dtype == "float16" and np.max(np.abs(feats)) > _FLOAT16_MAX:
-                raise CacheError(f"{path}: feature values up to {np.max(np.abs(feats)):.3g} "
+            # largest magnitude without a temporary array (the clips are large)
+            peak = max(float(feats.max(initial=0.0)), -float(feats.min(initial=0.0)))
+            if dtype == "float16" and peak > _FLOAT16_MAX:
+                raise CacheError(f"{path}: feature values up to {peak:.3g} "
                                  f"overflow float16; cache with dtype='float32'")
             np.save(Path(clips_dir) / f"{i:06d}.npy", feats.astype(dtype))
             shapes.append(list(feats.shape))
