@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 
 CHILD_TIMEOUT = 1800               # seconds for one child process (paper-size models)
 
@@ -244,25 +245,28 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     # at least `steps` steps and about `min_seconds` of them (short demo steps are noisy)
     n = max(steps, min(MAX_STEPS, math.ceil(min_seconds / max(one, 1e-6))))
 
-    def timed(batches) -> float:
-        start = time.perf_counter()
+    def timed(batches) -> list[float]:
+        """Seconds of each step (each synchronised: the step's loss is fetched)."""
+        out = []
         for xb, yb in batches:
-            loss = step(xb, yb)
-        loss.numpy()
-        return time.perf_counter() - start
+            start = time.perf_counter()
+            step(xb, yb).numpy()
+            out.append(time.perf_counter() - start)
+        return out
 
     if feed is None:
-        seconds = timed((x, y) for _ in range(n))
+        seconds = float(np.median(timed((x, y) for _ in range(n)))) * n
     else:
         # in-memory halves before and after the fed run, so slow drift of the machine
-        # (load, clock) falls on both sides of the comparison
+        # (load, clock) falls on both sides; medians, so one disturbed step does not count
         it = iter(feed)
         first = next(it)
         step(first["x"], first["y"]).numpy()                   # warm-up: pipeline buffers fill
         half = max(1, n // 2)
-        seconds = timed((x, y) for _ in range(half))
-        fed = timed((b["x"], b["y"]) for b in (next(it) for _ in range(n))) / n
-        seconds = (seconds + timed((x, y) for _ in range(half))) * n / (2 * half)
+        mem = timed((x, y) for _ in range(half))
+        fed = float(np.median(timed((b["x"], b["y"]) for b in (next(it) for _ in range(n)))))
+        mem += timed((x, y) for _ in range(half))
+        seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
     out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
            "step_seconds": seconds / n, "clips_per_s": clips_per_s,
@@ -367,7 +371,7 @@ def _log_model(log, name: str, m: dict) -> None:
 
 def bench_training(ctx) -> dict:
     """The "training" section (ctx: replication.bench.BenchContext)."""
-    steps = ctx.extra.get("steps") or (2 if ctx.quick else 4)
+    steps = ctx.extra.get("steps") or (2 if ctx.quick else 6)
     steps = min(steps, 3) if ctx.quick else steps
     mm_n, mm_reps = (1024, 5) if ctx.quick else (2048, 5)
     demo = [n for n, s in SPECS.items() if s.size == "demo"]
