@@ -44,25 +44,10 @@ _spec.loader.exec_module(_harness)
 
 def make_entry(folder: Path):
     """The cache entry of 20 generated stereo clips (3 classes, a tone per class + noise)."""
-    from shared.audio import write_audio
-    from shared.cache import FeatureCache
-    from shared.datasets.base import Example
-    from shared.features import FeatureParams
+    from tests.toy_cache import tone_waveform_cache
 
-    examples = []
-    t = np.arange(CLIP) / RATE
-    for i in range(CLIPS):
-        label = i % CLASSES
-        rng = np.random.default_rng(i)
-        tone = np.sin(2 * np.pi * (50 + 100 * label) * t)
-        audio = np.stack([tone, -tone], axis=1) * 0.5 + rng.normal(scale=0.2, size=(CLIP, 2))
-        path = folder / "audio" / f"c{i:02d}.wav"
-        if not path.exists():
-            write_audio(path, audio.astype(np.float32), RATE, subtype="FLOAT")
-        examples.append(Example(path, label, f"c{i:02d}"))
-    params = FeatureParams(kind="waveform", sample_rate=RATE)
-    return FeatureCache(folder / "cache", progress=False).get_or_build(
-        "mw-toy", examples, params, dtype="float32")
+    return tone_waveform_cache(folder, "mw-toy", clips=CLIPS, clip=CLIP, classes=CLASSES, rate=RATE,
+                               base_hz=50, step_hz=100, noise=0.2, amplitude=0.5, antiphase=True)
 
 
 def _net(name: str):

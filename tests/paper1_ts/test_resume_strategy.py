@@ -27,23 +27,10 @@ RATE, CLIP, CROP, CLASSES, CLIPS = 1000, 200, 40, 2, 12
 @pytest.fixture(scope="module")
 def entry(tmp_path_factory):
     """12 stereo clips (class = tone), cached as waveforms [200, 2]."""
-    from shared.audio import write_audio
-    from shared.cache import FeatureCache
-    from shared.datasets.base import Example
-    from shared.features import FeatureParams
+    from tests.toy_cache import tone_waveform_cache
 
-    folder = tmp_path_factory.mktemp("p1_strategy")
-    t = np.arange(CLIP) / RATE
-    examples = []
-    for i in range(CLIPS):
-        label = i % CLASSES
-        noise = np.random.default_rng(i).normal(scale=0.3, size=(CLIP, 2))
-        audio = np.sin(2 * np.pi * (40 + 150 * label) * t)[:, None] + noise
-        path = folder / "audio" / f"c{i:02d}.wav"
-        write_audio(path, audio.astype(np.float32), RATE, subtype="FLOAT")
-        examples.append(Example(path, label, f"c{i:02d}"))
-    return FeatureCache(folder / "cache", progress=False).get_or_build(
-        "strategy-toy", examples, FeatureParams(kind="waveform", sample_rate=RATE), dtype="float32")
+    return tone_waveform_cache(tmp_path_factory.mktemp("p1_strategy"), "strategy-toy", clips=CLIPS,
+                               clip=CLIP, classes=CLASSES, rate=RATE, base_hz=40, step_hz=150, noise=0.3)
 
 
 def _net(name: str):

@@ -23,23 +23,10 @@ RATE, CLIP, CROP, CLASSES, CLIPS = 1000, 160, 32, 3, 12
 @pytest.fixture(scope="module")
 def entry(tmp_path_factory):
     """12 stereo clips (class = tone), cached as waveforms [160, 2]."""
-    from shared.audio import write_audio
-    from shared.cache import FeatureCache
-    from shared.datasets.base import Example
-    from shared.features import FeatureParams
+    from tests.toy_cache import tone_waveform_cache
 
-    folder = tmp_path_factory.mktemp("p2_strategy")
-    t = np.arange(CLIP) / RATE
-    examples = []
-    for i in range(CLIPS):
-        label = i % CLASSES
-        noise = np.random.default_rng(i).normal(scale=0.3, size=(CLIP, 2))
-        audio = np.sin(2 * np.pi * (40 + 120 * label) * t)[:, None] + noise
-        path = folder / "audio" / f"c{i:02d}.wav"
-        write_audio(path, audio.astype(np.float32), RATE, subtype="FLOAT")
-        examples.append(Example(path, label, f"c{i:02d}"))
-    return FeatureCache(folder / "cache", progress=False).get_or_build(
-        "p2-strategy-toy", examples, FeatureParams(kind="waveform", sample_rate=RATE), dtype="float32")
+    return tone_waveform_cache(tmp_path_factory.mktemp("p2_strategy"), "p2-strategy-toy", clips=CLIPS,
+                               clip=CLIP, classes=CLASSES, rate=RATE, base_hz=40, step_hz=120, noise=0.3)
 
 
 def _branch(name: str):
