@@ -13,7 +13,6 @@ killing and rerunning the child is the `script_runs` fixture (tests/conftest.py)
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -23,10 +22,6 @@ import pytest
 
 RATE, CLIPS, CLASSES, CROP = 8000, 12, 2, 32
 # --strategy of the child: shared.distribute.DistributeParams fields
-STRATEGIES = {"default": {"kind": "default"},
-              "mirrored1": {"kind": "mirrored", "devices": ("/cpu:0",)},
-              "mirrored2": {"kind": "mirrored", "logical_cpus": 2}}
-
 
 # ----------------------------------------------------------------- child process
 def _entry(root: Path):
@@ -52,18 +47,9 @@ def _entry(root: Path):
 
 
 def child(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--ckpt", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--batch-sleep", type=float, default=0.0)
-    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="default")
-    args = parser.parse_args(argv)
+    from tests.kill_child import start_child
 
-    from shared.distribute import DistributeParams, make_strategy
-    strategy = make_strategy(DistributeParams(**STRATEGIES[args.strategy]))   # before TF's devices
-    from shared.determinism import seed_everything
-    seed_everything(7)
+    args, strategy = start_child(argv, data=True)
 
     import keras
 

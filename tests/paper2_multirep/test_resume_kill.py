@@ -16,7 +16,6 @@ of a pass: rtol 1e-6 (see LOSS_COLUMN).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -35,9 +34,6 @@ PHASES = ("single", "fusion", "distill")
 # (register shared-resume-tolerance).
 LOSS_COLUMN, LOSS_RTOL = 5, 1e-6
 # --strategy of the child: shared.distribute.DistributeParams fields
-STRATEGIES = {"default": {"kind": "default"},
-              "mirrored2": {"kind": "mirrored", "logical_cpus": 2}}
-
 
 # ----------------------------------------------------------------- child process
 def _features(labels: np.ndarray, shift: float, seed: int) -> np.ndarray:
@@ -68,17 +64,9 @@ def _dataset(x, labels, batch=8, order_seed=None, sleep=0.0):
 
 
 def child(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--batch-sleep", type=float, default=0.0)
-    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="default")
-    args = parser.parse_args(argv)
+    from tests.kill_child import start_child
 
-    from shared.distribute import DistributeParams, make_strategy
-    strategy = make_strategy(DistributeParams(**STRATEGIES[args.strategy]))   # before TF's devices
-    from shared.determinism import seed_everything
-    seed_everything(7)
+    args, strategy = start_child(argv)
 
     from paper2_multirep.branches import build_branch
     from paper2_multirep.cyclic import BranchData, CyclicDistiller
