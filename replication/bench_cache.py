@@ -17,22 +17,28 @@ DCASE_CLIPS = 8640                 # DCASE 2018 1A development set (fold 1 train
 DCASE_RATE, DCASE_SECONDS = 48000, 10.0
 
 
-def _dcase_shaped_clips(workdir: Path, count: int, seed: int) -> list:
-    """`count` generated 10 s 48 kHz stereo 24-bit WAV clips (the DCASE 2018 1A format)."""
+def tone_clips(folder: Path, count: int, rate: int, seconds: float, channels: int, seed: int,
+               subtype: str, num_classes: int = 10) -> list:
+    """`count` generated clips (a random tone 100-4000 Hz + noise) as WAV files -> Examples."""
     from shared.audio import write_audio
     from shared.datasets.base import Example
 
     rng = np.random.default_rng(seed)
-    n = int(DCASE_RATE * DCASE_SECONDS)
-    t = np.arange(n) / DCASE_RATE
+    n = int(round(rate * seconds))
+    t = np.arange(n) / rate
     examples = []
     for i in range(count):
         tone = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
-        audio = (tone + 0.05 * rng.standard_normal((n, 2))).astype(np.float32)   # [time, 2]
-        path = workdir / "dcase_like" / f"clip{i:02d}.wav"
-        write_audio(path, audio, DCASE_RATE, subtype="PCM_24")
-        examples.append(Example(path, i % 10, f"clip{i:02d}"))
+        audio = (tone + 0.05 * rng.standard_normal((n, channels))).astype(np.float32)  # [time, channels]
+        path = folder / f"clip{i:03d}.wav"
+        write_audio(path, audio, rate, subtype=subtype)
+        examples.append(Example(path, i % num_classes, f"clip{i:03d}"))
     return examples
+
+
+def _dcase_shaped_clips(workdir: Path, count: int, seed: int) -> list:
+    """`count` generated 10 s 48 kHz stereo 24-bit WAV clips (the DCASE 2018 1A format)."""
+    return tone_clips(workdir / "dcase_like", count, DCASE_RATE, DCASE_SECONDS, 2, seed, "PCM_24")
 
 
 def representations() -> dict:

@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class Feed:
@@ -58,22 +56,13 @@ def feed_dataset(name: str, input_shape: tuple, batch: int, num_classes: int, wo
     their features (float16, as the presets store them) and streams random crops.
     Raises ValueError if the feed does not give `input_shape` (a stale table above).
     """
-    from shared.audio import write_audio
+    from replication.bench_cache import tone_clips
     from shared.cache import FeatureCache
-    from shared.datasets.base import Example
     from shared.pipeline import make_dataset
 
     feed = feed_for(name)
-    rng = np.random.default_rng(seed)
-    n = int(round(feed.sample_rate * feed.seconds))
-    t = np.arange(n) / feed.sample_rate
-    examples = []
-    for i in range(clips or 2 * batch):
-        tone = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
-        audio = (tone + 0.05 * rng.standard_normal((n, feed.channels))).astype(np.float32)
-        path = workdir / name / f"clip{i:03d}.wav"
-        write_audio(path, audio, feed.sample_rate, subtype="FLOAT")
-        examples.append(Example(path, i % num_classes, f"clip{i:03d}"))
+    examples = tone_clips(workdir / name, clips or 2 * batch, feed.sample_rate, feed.seconds,
+                          feed.channels, seed, "FLOAT", num_classes)
     entry = FeatureCache(workdir / "cache", progress=False).get_or_build(
         name, examples, feed.features, dtype="float16", workers=1)
     ds = make_dataset(entry, num_classes, batch_size=batch, shuffle=True, seed=seed,
