@@ -79,7 +79,7 @@ def fit_length(x: np.ndarray, length: int, short_clip: str, where: str) -> np.nd
 
 def _crop(entry: CacheEntry, i: int, crop_frames: int | None, crop: str, rng, short_clip: str):
     """[crop_frames or T, ...] of clip i in the stored dtype: a view of the memory map (no
-    copy; the batch is copied once, converted to float32, when stacked)."""
+    copy; the batch is copied once when stacked, then cast to float32 in the graph)."""
     n = entry.shape(i)[0]
     if crop_frames is None:
         return entry.read(i)
@@ -115,47 +115,56 @@ def _batch(pairs: tf.data.Dataset, batch_size: int | None, drop_remainder: bool)
     return pairs if batch_size is None else pairs.batch(batch_size, drop_remainder=drop_remainder)
 
 
-def _stack32(parts: list) -> np.ndarray:
-    """float32 [len(parts), ...]: ONE copy of the (memory-mapped) parts, converted on the way
-    (numpy's float16 -> float32 conversion is vectorised; TensorFlow's CPU cast is not)."""
-    out = np.empty((len(parts),) + parts[0].shape, np.float32)
+def _stack(parts: list, dtype: str) -> np.ndarray:
+    """[len(parts), ...] in the cache's `dtype`: ONE copy of the memory-mapped parts.
+    The float32 conversion happens afterwards in the graph: TensorFlow's CPU cast is
+    vectorised, numpy's float16 -> float32 is not (6x slower, measured: 3.5 ms against
+    0.6 ms for a 16 x 63999 x 2 batch); both are exact, so the values are the same."""
+    out = np.empty((len(parts),) + parts[0].shape, dtype)
     for k, part in enumerate(parts):
         out[k] = part
     return out
 
 
-def _reader(read_one, tout, batched: bool, to_element) -> Callable[[tf.data.Dataset], tf.data.Dataset]:
+def _reader(read_one, dtype: str, outputs: int, batched: bool,
+            to_element) -> Callable[[tf.data.Dataset], tf.data.Dataset]:
     """Function mapping a (batched) stream of (index, key) pairs to elements; with a batch
     size, whole batches are read in one tf.numpy_function call (far less Python overhead
-    than one call per clip). `read_one` may return views of the cache's memory maps: each
-    batch is copied exactly once, into a float32 array (`tout` float32 or a tuple of them)."""
-    single = not isinstance(tout, tuple)
+    than one call per clip). `read_one` returns one array, or a tuple of `outputs` arrays,
+    in the cache's `dtype`, possibly views of its memory maps: each batch is copied exactly
+    once, in that dtype, and cast to float32 in the graph before `to_element`."""
+    single = outputs == 1
+    tout = tf.as_dtype(dtype) if single else (tf.as_dtype(dtype),) * outputs
 
     def read_many(ii, kk):
         outs = [read_one(i, k) for i, k in zip(ii, kk)]
         if single:
-            return _stack32(outs)
-        return tuple(_stack32(list(parts)) for parts in zip(*outs))
+            return _stack(outs, dtype)
+        return tuple(_stack(list(parts), dtype) for parts in zip(*outs))
 
     def read_single(i, k):
         out = read_one(i, k)
         if single:
-            return np.array(out, dtype=np.float32)                     # owned copy, never a map
-        return tuple(np.array(o, dtype=np.float32) for o in out)
+            return np.array(out, dtype=dtype)                          # owned copy, never a map
+        return tuple(np.array(o, dtype=dtype) for o in out)
 
     fn = read_many if batched else read_single
 
     def mapper(i, k):
         arrays = tf.numpy_function(fn, [i, k], tout, stateful=False)
+        if single:
+            arrays = tf.cast(arrays, tf.float32)
+        else:
+            arrays = tuple(tf.cast(a, tf.float32) for a in arrays)
         return to_element(i, arrays)
 
     return lambda pairs: pairs.map(mapper, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 
-def _read_mapped(ds: tf.data.Dataset, read_one, tout, batch_size: int | None,
+def _read_mapped(ds: tf.data.Dataset, read_one, dtype: str, batch_size: int | None,
                  drop_remainder: bool, to_element) -> tf.data.Dataset:
     """(index, key) pairs -> elements (batched when batch_size is given)."""
-    read = _reader(read_one, tout, batch_size is not None, to_element)
+    read = _reader(read_one, dtype, 1, batch_size is not None, to_element)
     return read(_batch(ds, batch_size, drop_remainder))
 
 
@@ -239,7 +248,7 @@ def make_dataset(entry: CacheEntry, num_classes: int, *, indices: Sequence[int] 
         return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
 
     return _make_training(idx, shuffle, seed, batch_size, drop_remainder,
-                          _reader(read, tf.float32, batched, to_element), pass_index)
+                          _reader(read, entry.dtype, 1, batched, to_element), pass_index)
 
 
 def eval_crop_starts(num_frames: int, crop_frames: int, hop_frames: int) -> list[int]:
@@ -288,7 +297,7 @@ def make_eval_crops(entry: CacheEntry, num_classes: int, *, crop_frames: int,
         return {"x": x, "y": y, "index": tf.cast(i, tf.int32)}
 
     ds = tf.data.Dataset.from_tensor_slices((pairs[:, 0], pairs[:, 1]))
-    return _read_mapped(ds, read, tf.float32, batch_size, False, to_element)
+    return _read_mapped(ds, read, entry.dtype, batch_size, False, to_element)
 
 
 def same_class_pools(labels: np.ndarray, idx: np.ndarray) -> dict[int, np.ndarray]:
@@ -345,7 +354,7 @@ def make_teacher_pairs(entry: CacheEntry, num_classes: int, *, partners: int = 1
         return {"x": x, "x_teacher": xt, "y": y, "index": tf.cast(i, tf.int32)}
 
     return _make_training(idx, shuffle, seed, batch_size, drop_remainder,
-                          _reader(read, (tf.float32, tf.float32), batched, to_element), pass_index)
+                          _reader(read, entry.dtype, 2, batched, to_element), pass_index)
 
 
 def band_statistics(entry: CacheEntry, indices: Sequence[int] | None = None,

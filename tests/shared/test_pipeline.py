@@ -19,7 +19,7 @@ LENGTHS = [400, 400, 400, 400, 400, 400]
 
 
 @pytest.fixture(scope="module")
-def entry(tmp_path_factory):
+def toy_examples(tmp_path_factory):
     """Stereo float WAVs: channel 0 marks the clip ((i+1)/8), channel 1 the sample position."""
     folder = tmp_path_factory.mktemp("pipe")
     examples = []
@@ -28,9 +28,19 @@ def entry(tmp_path_factory):
         path = folder / "audio" / f"c{i}.wav"
         write_audio(path, audio, RATE, subtype="FLOAT")
         examples.append(Example(path, label, f"c{i}"))
+    return folder, examples
+
+
+def _toy_entry(toy_examples, dtype: str):
+    folder, examples = toy_examples
     params = FeatureParams(kind="waveform", sample_rate=RATE)
-    return FeatureCache(folder / "cache", progress=False).get_or_build(
-        "toy", examples, params, dtype="float32")
+    return FeatureCache(folder / f"cache_{dtype}", progress=False).get_or_build(
+        "toy", examples, params, dtype=dtype)
+
+
+@pytest.fixture(scope="module")
+def entry(toy_examples):
+    return _toy_entry(toy_examples, "float32")
 
 
 def _clip_of(x: np.ndarray) -> int:
@@ -174,3 +184,25 @@ def test_batched_reading_gives_the_same_elements_as_unbatched(entry):
     t4 = _epoch(make_teacher_pairs(entry, 3, batch_size=4, seed=2).unbatch())
     for a, b in zip(t1, t4):
         np.testing.assert_array_equal(a["x_teacher"], b["x_teacher"])
+
+
+def test_a_float16_cache_gives_float32_batches_of_the_same_crops(toy_examples, entry):
+    """Batches are stacked in the cache's dtype and cast in the graph: a float16 cache
+    yields float32 tensors equal to the float32 cache's crops rounded to float16."""
+    entry16 = _toy_entry(toy_examples, "float16")
+    assert entry16.dtype == "float16"
+    readers = {
+        "batched": lambda e: make_dataset(e, 3, batch_size=4, crop_frames=100, seed=3),
+        "single": lambda e: make_dataset(e, 3, batch_size=None, crop_frames=100, seed=3),
+        "eval": lambda e: make_eval_crops(e, 3, crop_frames=150, hop_frames=100, batch_size=5),
+        "teacher": lambda e: make_teacher_pairs(e, 3, batch_size=3, crop_frames=80, seed=3),
+    }
+    for name, make in readers.items():
+        full, half = _epoch(make(entry)), _epoch(make(entry16))
+        assert len(full) == len(half), name
+        for a, b in zip(full, half):
+            for key in ("x", "x_teacher"):
+                if key in a:
+                    assert b[key].dtype == np.float32, (name, key)
+                    np.testing.assert_array_equal(b[key], a[key].astype(np.float16).astype(np.float32))
+            np.testing.assert_array_equal(a["index"], b["index"])
