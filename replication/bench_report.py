@@ -90,6 +90,20 @@ def features_table(after: dict, before: dict | None) -> list[str]:
     return rows
 
 
+def fft_floor_lines(after: dict) -> list[str]:
+    """Where the kit's log-mel time goes, stage by stage, and the bound the FFT sets."""
+    feats = _section(after, "features")
+    stages = feats.get("logmel64_stage_ms")
+    if not stages:
+        return []
+    parts = ", ".join(f"{name} {ms:.2f}" for name, ms in stages.items())
+    return ["", f"Where the kit's logMel64 time goes, ms per clip, each stage timed alone on the "
+            f"previous stage's output: {parts} (sum {sum(stages.values()):.2f}). The FFT alone "
+            f"(tf.signal.rfft of the framed, windowed clip) caps kit / librosa at "
+            f"{feats['fft_only_ratio_bound']:.1f}x for logMel64, even if every other stage cost "
+            "nothing."]
+
+
 def targets(after: dict) -> list[tuple[str, bool | None, str]]:
     """(target, met?, measured) for the issue's four targets (None: not measured)."""
     out = []
@@ -156,6 +170,7 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
     lines += ["", "Feature extraction, per clip (5 s 22.05 kHz ESC-10 clips), kit front end vs "
               "librosa with the same settings:", ""]
     lines += features_table(after, before)
+    lines += fft_floor_lines(after)
     cache = train.get("dcase_feature_cache")
     if cache:
         now = _cache_minutes(cache)

@@ -22,6 +22,12 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
     for case in cases.values():
         assert case["kit_clips_per_s"] > 0 and case["librosa_clips_per_s"] > 0
         assert case["ratio"] == pytest.approx(case["kit_clips_per_s"] / case["librosa_clips_per_s"])
+    feats = report["sections"]["features"]
+    stages = feats["logmel64_stage_ms"]
+    assert list(stages) == ["framing + window", "rfft", "power |X|^2", "mel + dB"]
+    assert all(ms > 0 for ms in stages.values())
+    assert feats["fft_only_ratio_bound"] == pytest.approx(
+        1e3 / stages["rfft"] / cases["logMel64"]["librosa_clips_per_s"])
     pipe = report["sections"]["pipeline"]
     assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
     assert "overhead" in capsys.readouterr().out

@@ -51,3 +51,13 @@ def test_render_with_before_in_the_old_layout(tmp_path):
     assert bench_report.main(["--after", str(after), "--into", str(readme)]) == 0
     body = readme.read_text()
     assert "old" not in body and "**met**" in body and body.endswith("y\n")
+
+
+def test_fft_floor_line_renders_the_measured_stages():
+    report = _report(0.5, 0.04, 60.0, 12.0)
+    report["sections"]["features"].update(
+        logmel64_stage_ms={"framing + window": 1.0, "rfft": 1.5, "power |X|^2": 0.5, "mel + dB": 0.25},
+        fft_only_ratio_bound=3.25)
+    text = bench_report.render(report, None, "after.json", None)
+    assert "rfft 1.50" in text and "(sum 3.25)" in text and "at 3.2x for logMel64" in text
+    assert bench_report.fft_floor_lines(_report(0.5, 0.04, 60.0, 12.0)) == []
