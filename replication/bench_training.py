@@ -245,27 +245,36 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     # at least `steps` steps and about `min_seconds` of them (short demo steps are noisy)
     n = max(steps, min(MAX_STEPS, math.ceil(min_seconds / max(one, 1e-6))))
 
-    def timed(batches) -> list[float]:
-        """Seconds of each step (each synchronised: the step's loss is fetched)."""
+    def timed(next_batch, count: int) -> list[float]:
+        """Seconds of each step, from asking for its batch to its loss being fetched (so a
+        pipeline that cannot keep up shows as waiting, not only as stolen CPU)."""
         out = []
-        for xb, yb in batches:
+        for _ in range(count):
             start = time.perf_counter()
+            xb, yb = next_batch()
             step(xb, yb).numpy()
             out.append(time.perf_counter() - start)
         return out
 
+    def in_memory():
+        return x, y
+
     if feed is None:
-        seconds = float(np.median(timed((x, y) for _ in range(n)))) * n
+        seconds = float(np.median(timed(in_memory, n))) * n
     else:
         # in-memory halves before and after the fed run, so slow drift of the machine
         # (load, clock) falls on both sides; medians, so one disturbed step does not count
         it = iter(feed)
-        first = next(it)
-        step(first["x"], first["y"]).numpy()                   # warm-up: pipeline buffers fill
+
+        def fed_batch():
+            b = next(it)
+            return b["x"], b["y"]
+
+        step(*fed_batch()).numpy()                             # warm-up: pipeline buffers fill
         half = max(1, n // 2)
-        mem = timed((x, y) for _ in range(half))
-        fed = float(np.median(timed((b["x"], b["y"]) for b in (next(it) for _ in range(n)))))
-        mem += timed((x, y) for _ in range(half))
+        mem = timed(in_memory, half)
+        fed = float(np.median(timed(fed_batch, n)))
+        mem += timed(in_memory, half)
         seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
     out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
