@@ -52,15 +52,9 @@ def make_entry(folder: Path):
 
 def _net(name: str):
     """Stand-in with the paper 1 output dict: [B, CROP, 2] -> logits [B, 3], embedding [B, 8]."""
-    import keras
+    from tests.toy_nets import toy_waveform_net
 
-    keras.utils.set_random_seed(3)
-    inp = keras.Input((CROP, 2))
-    h = keras.layers.Conv1D(8, 9, strides=3, activation="tanh")(inp)          # [B, 31, 8]
-    h = keras.layers.GlobalAveragePooling1D()(h)                             # [B, 8]
-    emb = keras.layers.Dense(8, activation="tanh", name="embedding")(h)      # [B, 8]
-    logits = keras.layers.Dense(CLASSES, name="logits")(emb)                 # [B, 3]
-    return keras.Model(inp, {"logits": logits, "embedding": emb}, name=name)
+    return toy_waveform_net(name, CROP, CLASSES, width=8, kernel=9, stride=3, seed=3)
 
 
 def _train_params():

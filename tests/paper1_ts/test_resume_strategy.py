@@ -34,16 +34,10 @@ def entry(tmp_path_factory):
 
 
 def _net(name: str):
-    """No BatchNorm (its batch statistics would be per replica): [B, CROP, 2] -> logits, embedding."""
-    import keras
+    """[B, CROP, 2] -> {"logits": [B, 2], "embedding": [B, 6]} (no BatchNorm)."""
+    from tests.toy_nets import toy_waveform_net
 
-    keras.utils.set_random_seed(1)
-    inp = keras.Input((CROP, 2))
-    h = keras.layers.Conv1D(6, 5, strides=2, activation="tanh")(inp)            # [B, 18, 6]
-    h = keras.layers.GlobalAveragePooling1D()(h)                                # [B, 6]
-    emb = keras.layers.Dense(6, activation="tanh", name="embedding")(h)         # [B, 6]
-    logits = keras.layers.Dense(CLASSES, name="logits")(emb)                    # [B, 2]
-    return keras.Model(inp, {"logits": logits, "embedding": emb}, name=name)
+    return toy_waveform_net(name, CROP, CLASSES, seed=1)
 
 
 def _two_step(entry, strategy, checkpoint_dir, legacy: bool) -> list[np.ndarray]:

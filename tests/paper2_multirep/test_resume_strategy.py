@@ -30,13 +30,10 @@ def entry(tmp_path_factory):
 
 
 def _branch(name: str):
-    """No BatchNorm: [B, CROP, 2] -> logits [B, 3]."""
-    import keras
+    """[B, CROP, 2] -> logits [B, 3] (no BatchNorm)."""
+    from tests.toy_nets import toy_waveform_net
 
-    inp = keras.Input((CROP, 2))
-    h = keras.layers.Conv1D(6, 5, strides=2, activation="tanh")(inp)            # [B, 14, 6]
-    h = keras.layers.GlobalAveragePooling1D()(h)                                # [B, 6]
-    return keras.Model(inp, keras.layers.Dense(CLASSES)(h), name=name)          # [B, 3]
+    return toy_waveform_net(name, CROP, CLASSES, seed=None, embedding=False)
 
 
 def _cyclic(entry, strategy, factory: str, legacy: bool, mixup: bool = True) -> list[np.ndarray]:
