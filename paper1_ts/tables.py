@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from paper1_ts.experiments import ModelJob, RunSpec, TableSpec
+from paper1_ts.experiments import ModelJob, TableSpec
 from paper1_ts.params import Paper1Params, deviations_from_paper
 from replication.store import JobStore, describe_key
 from replication.records import RecordExistsError, RunRecord, now_iso, run_dir, write_record

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from paper2_multirep import table_backend as backend
-from paper2_multirep.experiments import (BranchSpec, ExperimentParams, GroupSpec, RunSpec,
+from paper2_multirep.experiments import (BranchSpec, ExperimentParams, RunSpec,
                                          TableSpec, table_runs)
 from replication.store import JobStore, describe_key
 from replication.records import RunRecord, now_iso, run_dir, write_record
