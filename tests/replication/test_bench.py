@@ -28,6 +28,10 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
     assert all(ms > 0 for ms in stages.values())
     assert feats["fft_only_ratio_bound"] == pytest.approx(
         1e3 / stages["rfft"] / cases["logMel64"]["librosa_clips_per_s"])
+    # 5 s 22.05 kHz clips: 502 centred frames x 1025 bins x 64 bands, 2 FLOPs a multiply-add
+    assert feats["filterbank_flops_per_clip"] == pytest.approx(2 * 502 * 1025 * 64)
+    assert feats["matmul_gflops_per_s"] > 0
+    assert feats["fft_only_ratio_bound"] > feats["fft_filterbank_ratio_bound"] > 0
     pipe = report["sections"]["pipeline"]
     assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
     assert "overhead" in capsys.readouterr().out
