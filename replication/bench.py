@@ -86,11 +86,18 @@ def _rate(count: int, seconds: float) -> float:
 
 
 def _timed(fn: Callable[[], None], repeats: int) -> float:
-    best = float("inf")
+    return _timed_alternating([fn], repeats)[0]
+
+
+def _timed_alternating(fns: list[Callable[[], None]], repeats: int) -> list[float]:
+    """Best seconds of each fn over `repeats` rounds, the fns taking turns within a round,
+    so that a slow spell of a shared machine falls on all of them, not on one."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - start)
     return best
 
 
@@ -102,7 +109,7 @@ def bench_features(ctx: BenchContext) -> dict:
     from shared.features import FeatureParams, compute_features, paper2_params
 
     rate = ctx.clips[0][2]
-    reps = 1 if ctx.quick else 2
+    reps = 1 if ctx.quick else 3
     cases = {
         "power_stft": FeatureParams(kind="linear_spectrogram", sample_rate=rate),
         "logMel64": paper2_params("logMel64", sample_rate=rate, deltas=False),
@@ -150,16 +157,18 @@ def bench_features(ctx: BenchContext) -> dict:
     for name, p in cases.items():
         compute_features(ctx.clips[0][1], rate, p)            # warm-up (tf kernels)
         lib(p, ctx.clips[0][1][:, 0])
-        kit_s = _timed(lambda: [compute_features(a, r, p) for _, a, r in ctx.clips], reps)
-        lib_s = _timed(lambda: [lib(p, a[:, 0]) for _, a, _ in ctx.clips], reps)
+        kit_s, lib_s = _timed_alternating(
+            [lambda: [compute_features(a, r, p) for _, a, r in ctx.clips],
+             lambda: [lib(p, a[:, 0]) for _, a, _ in ctx.clips]], reps)
         results[name] = {"kit_clips_per_s": _rate(len(ctx.clips), kit_s),
                          "librosa_clips_per_s": _rate(len(ctx.clips), lib_s)}
         ctx.log(f"  {name:18s} kit {results[name]['kit_clips_per_s']:8.1f} clips/s   "
                 f"librosa {results[name]['librosa_clips_per_s']:8.1f} clips/s")
     compute_features_many(ctx.clips[0][1], rate, mel_kinds)
     lib_shared(ctx.clips[0][1][:, 0])
-    kit_s = _timed(lambda: [compute_features_many(a, r, mel_kinds) for _, a, r in ctx.clips], reps)
-    lib_s = _timed(lambda: [lib_shared(a[:, 0]) for _, a, _ in ctx.clips], reps)
+    kit_s, lib_s = _timed_alternating(
+        [lambda: [compute_features_many(a, r, mel_kinds) for _, a, r in ctx.clips],
+         lambda: [lib_shared(a[:, 0]) for _, a, _ in ctx.clips]], reps)
     name = "p2 mel kinds, one pass"
     results[name] = {"kit_clips_per_s": _rate(len(ctx.clips), kit_s),
                      "librosa_clips_per_s": _rate(len(ctx.clips), lib_s)}
