@@ -103,8 +103,11 @@ def fft_floor_lines(after: dict) -> list[str]:
              f"{feats['fft_only_ratio_bound']:.1f}x for logMel64, even if every other stage cost "
              "nothing"]
     if "fft_filterbank_ratio_bound" in feats:
-        lines[-1] += (f"; the FFT plus the mel filterbank's "
-                      f"{feats['filterbank_flops_per_clip'] / 1e6:.0f} MFLOP per clip run at the fp32 "
+        weights = (f"one multiply-add per nonzero weight of the mel filterbank "
+                   f"({feats['filterbank_nonzero_weights']} weights) per frame, "
+                   if "filterbank_nonzero_weights" in feats else "the mel filterbank's ")
+        lines[-1] += (f"; the FFT plus {weights}"
+                      f"{feats['filterbank_flops_per_clip'] / 1e6:.1f} MFLOP per clip run at the fp32 "
                       f"matmul ceiling ({feats['matmul_gflops_per_s']:.0f} GFLOP/s, "
                       f"{feats['filterbank_ms_at_ceiling']:.2f} ms) cap it at "
                       f"{feats['fft_filterbank_ratio_bound']:.1f}x, with framing, window, |X|^2 and "

@@ -57,11 +57,13 @@ def test_fft_floor_line_renders_the_measured_stages():
     report = _report(0.5, 0.04, 60.0, 12.0)
     report["sections"]["features"].update(
         logmel64_stage_ms={"framing + window": 1.0, "rfft": 1.5, "power |X|^2": 0.5, "mel + dB": 0.25},
-        fft_only_ratio_bound=3.25, filterbank_flops_per_clip=66e6, matmul_gflops_per_s=200.0,
-        filterbank_ms_at_ceiling=0.33, fft_filterbank_ratio_bound=2.7)
+        fft_only_ratio_bound=3.25, filterbank_nonzero_weights=1990, filterbank_flops_per_clip=2.0e6,
+        matmul_gflops_per_s=200.0,
+        filterbank_ms_at_ceiling=0.01, fft_filterbank_ratio_bound=3.2)
     text = bench_report.render(report, None, "after.json", None)
     assert "rfft 1.50" in text and "(sum 3.25)" in text and "at 3.2x for logMel64" in text
-    assert "66 MFLOP per clip" in text and "(200 GFLOP/s, 0.33 ms) cap it at 2.7x" in text
+    assert "nonzero weight of the mel filterbank (1990 weights)" in text
+    assert "2.0 MFLOP per clip" in text and "(200 GFLOP/s, 0.01 ms) cap it at 3.2x" in text
     assert bench_report.fft_floor_lines(_report(0.5, 0.04, 60.0, 12.0)) == []
 
 
