@@ -65,6 +65,7 @@ XLA_MODELS = ("p2_small_cnn_demo", "p1_cnn_gru_demo", "p2_vgg19_paper")
 BF16_MODELS = tuple(SPECS)
 NUM_CLASSES = 10
 MAX_STEPS = 200                    # cap of timed steps per measurement (short demo steps)
+FEED_ROUNDS = 3                    # alternations of in-memory and fed blocks (overhead)
 
 
 def build_model(spec: ModelSpec):
@@ -202,8 +203,8 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     at most MAX_STEPS).
 
     With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
-    step function is then timed on `steps` batches from it: "pipeline_overhead" is that
-    step time over the in-memory one, minus 1. `precision`: Keras dtype policy the model
+    step function is also timed on batches from it, in blocks alternating with the in-memory
+    ones: out["pipeline"]["overhead"] is its median step time over the in-memory one, minus 1. `precision`: Keras dtype policy the model
     is built under (shared.distribute.set_precision); reset to float32 afterwards.
     """
     import keras
@@ -262,19 +263,28 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     if feed is None:
         seconds = float(np.median(timed(in_memory, n))) * n
     else:
-        # in-memory halves before and after the fed run, so slow drift of the machine
-        # (load, clock) falls on both sides; medians, so one disturbed step does not count
-        it = iter(feed)
+        # FEED_ROUNDS rounds of (in-memory block, fed block), so noise of a shared machine
+        # (other tenants, clock) falls on both sides alike; medians, so one disturbed step does
+        # not count. Each fed block reads a fresh iterator whose first step (pipeline start-up,
+        # an epoch-start cost) is not timed, and which is closed before the next in-memory
+        # block: no batches are prefetched while in-memory steps are timed.
+        def fed_block(count: int) -> list[float]:
+            it = iter(feed)
 
-        def fed_batch():
-            b = next(it)
-            return b["x"], b["y"]
+            def fed_batch():
+                b = next(it)
+                return b["x"], b["y"]
 
-        step(*fed_batch()).numpy()                             # warm-up: pipeline buffers fill
-        half = max(1, n // 2)
-        mem = timed(in_memory, half)
-        fed = float(np.median(timed(fed_batch, n)))
-        mem += timed(in_memory, half)
+            step(*fed_batch()).numpy()                         # start-up: buffers fill
+            return timed(fed_batch, count)
+
+        block = max(1, math.ceil(n / FEED_ROUNDS))
+        mem, fed_steps = [], []
+        for _ in range(FEED_ROUNDS):
+            mem += timed(in_memory, block)
+            fed_steps += fed_block(block)
+        n = len(mem)
+        fed = float(np.median(fed_steps))
         seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
     out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
@@ -283,6 +293,7 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
            "params": int(model.count_params()), **flops}
     if feed is not None:
         out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
+                           "steps": len(fed_steps), "rounds": FEED_ROUNDS,
                            "overhead": fed / out["step_seconds"] - 1.0}
     return out
 

@@ -90,3 +90,37 @@ def test_xla_and_bf16_timings_run_on_a_demo_model():
         assert got["steps"] == 1 and got["clips_per_s"] > 0
     assert keras.mixed_precision.global_policy().name == "float32"          # reset afterwards
 
+
+
+
+def _feed(spec, delay_s: float):
+    """An endless feed of zero batches of the spec's shape, sleeping `delay_s` per batch."""
+    import time
+
+    import tensorflow as tf
+
+    def sleep(i):
+        time.sleep(delay_s)
+        return i
+
+    def batch(_):
+        i = tf.numpy_function(sleep, [tf.constant(0.0)], tf.float32)
+        return {"x": tf.zeros((spec.batch, *spec.input_shape)) + i,                # [B, ...]
+                "y": tf.one_hot(tf.zeros([spec.batch], tf.int32), bench_training.NUM_CLASSES)}
+
+    return tf.data.Dataset.range(1).repeat().map(batch).prefetch(1)
+
+
+def test_pipeline_overhead_is_measured_in_alternating_blocks():
+    """A feed that sleeps 0.3 s per batch cannot keep up with the demo model's ~0.1 s steps:
+    its fed steps take the sleep, so the overhead is large; a feed with no work is close to
+    in-memory."""
+    spec = bench_training.SPECS["p2_small_cnn_demo"]
+    slow = bench_training.measure_training(spec, 12, False, warmup=1, min_seconds=0.0,
+                                           feed=_feed(spec, 0.3))
+    pipe = slow["pipeline"]
+    assert pipe["rounds"] == bench_training.FEED_ROUNDS and pipe["steps"] == slow["steps"] == 12
+    assert pipe["step_seconds"] >= 0.25 and pipe["overhead"] > 0.5
+    free = bench_training.measure_training(spec, 12, False, warmup=1, min_seconds=0.0,
+                                           feed=_feed(spec, 0.0))
+    assert abs(free["pipeline"]["overhead"]) < 0.5
