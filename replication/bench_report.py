@@ -67,13 +67,16 @@ def training_table(after: dict, before: dict | None) -> list[str]:
         prev = (f"{o['batch']}, {o['clips_per_s']:.1f}, {_pct(o['ratio_to_matmul'])}"
                 if o and "error" not in o else "-")
         xla = f"x{m['xla_speedup']:.2f}" if "xla_speedup" in m else "-"
-        fed = m.get("pipeline", {}).get("overhead")
+        pipe = m.get("pipeline", {})
+        fed = _pct(pipe.get("overhead"), signed=True)
+        if "alone_share" in pipe:
+            fed += f" ({100 * pipe['alone_share']:.1f} %)"
         bf16 = m.get("bf16", {})
         bf16 = f"x{bf16['speedup']:.2f}" if "speedup" in bf16 else ("failed" if bf16 else "-")
         rows.append(f"| {name} | {' x '.join(map(str, m['input_shape']))} | {m['batch']} | "
                     f"{m['clips_per_s']:.1f} | {m['train_flops'] / 1e9:.2f} | "
                     f"{m['achieved_gflops_per_s']:.0f} | {_pct(m['ratio_to_matmul'])} | "
-                    f"{_pct(fed, signed=True)} | {m['peak_memory']['host_peak_mb']:.0f} | {xla} | {bf16} | {prev} |")
+                    f"{fed} | {m['peak_memory']['host_peak_mb']:.0f} | {xla} | {bf16} | {prev} |")
     return rows
 
 
@@ -165,7 +168,9 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
     mm = train.get("matmul_gflops_per_s") or []
     lines += ["", "Training, one train step (forward + backward + optimizer) on one in-memory batch, "
               "then the same step fed by the cached tf.data pipeline (overhead = fed step time / "
-              "in-memory step time - 1). % of matmul: achieved GFLOP/s over an fp32 2048 x 2048 "
+              "in-memory step time - 1, in-memory and fed blocks taken in turn; in brackets the "
+              "pipeline alone, no model running, ms per batch over the in-memory step: what the "
+              "overhead would be if the pipeline overlapped nothing). % of matmul: achieved GFLOP/s over an fp32 2048 x 2048 "
               "matmul timed in the same child process (" + ", ".join(f"{x:.0f}" for x in mm)
               + " GFLOP/s). FLOPs: 2 per multiply-add of conv / dense / GRU layers, training = "
               "3 x forward. XLA and mixed bf16: clips/s with jit_compile / under Keras' "

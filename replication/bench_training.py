@@ -66,6 +66,7 @@ BF16_MODELS = tuple(SPECS)
 NUM_CLASSES = 10
 MAX_STEPS = 200                    # cap of timed steps per measurement (short demo steps)
 FEED_ROUNDS = 3                    # alternations of in-memory and fed blocks (overhead)
+ALONE_BATCHES = 20                 # batches drawn with no model (the pipeline's own cost)
 
 
 def build_model(spec: ModelSpec):
@@ -285,6 +286,7 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
             fed_steps += fed_block(block)
         n = len(mem)
         fed = float(np.median(fed_steps))
+        alone = _pipeline_alone(feed, ALONE_BATCHES)
         seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
     out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
@@ -294,8 +296,24 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     if feed is not None:
         out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
                            "steps": len(fed_steps), "rounds": FEED_ROUNDS,
+                           "alone_batch_seconds": alone, "alone_share": alone / out["step_seconds"],
                            "overhead": fed / out["step_seconds"] - 1.0}
     return out
+
+
+def _pipeline_alone(feed, count: int) -> float:
+    """Median seconds per batch of the feed drawn with no model running: the pipeline's own
+    cost with both cores to itself (a fresh iterator; its first batch, start-up, not timed).
+    Over the in-memory step time it is what the overhead could be at most if the pipeline
+    overlapped nothing; unlike the overhead, it hardly moves with a noisy host."""
+    it = iter(feed)
+    next(it)
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        next(it)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
@@ -383,7 +401,8 @@ def _log_model(log, name: str, m: dict) -> None:
     if "xla" in m:
         line += f"  XLA x{m['xla_speedup']:.2f} ({100 * m['xla']['ratio_to_matmul']:.1f} %)"
     if "pipeline" in m:
-        line += f"  pipeline {100 * m['pipeline']['overhead']:+.1f} %"
+        line += (f"  pipeline {100 * m['pipeline']['overhead']:+.1f} % "
+                 f"(alone {100 * m['pipeline']['alone_share']:.1f} % of a step)")
     if "speedup" in m.get("bf16", {}):
         line += f"  bf16 x{m['bf16']['speedup']:.2f}"
     log(line)

@@ -35,6 +35,8 @@ def test_quick_training_section_measures_every_demo_model(quick_report, capsys):
         fed = m["pipeline"]                                # same step fed by the cached pipeline
         assert fed["step_seconds"] > 0
         assert fed["overhead"] == pytest.approx(fed["step_seconds"] / m["step_seconds"] - 1)
+        assert fed["alone_share"] == pytest.approx(fed["alone_batch_seconds"] / m["step_seconds"])
+        assert 0 < fed["alone_batch_seconds"] < fed["step_seconds"]   # a demo batch is ms of work
     assert not any("xla" in m for m in quick_report["models"].values())   # --quick: no XLA / bf16
     assert quick_report["matmul_gflops_per_s"] and min(quick_report["matmul_gflops_per_s"]) > 0
     cache = quick_report["dcase_feature_cache"]
@@ -113,14 +115,15 @@ def _feed(spec, delay_s: float):
 
 def test_pipeline_overhead_is_measured_in_alternating_blocks():
     """A feed that sleeps 0.3 s per batch cannot keep up with the demo model's ~0.1 s steps:
-    its fed steps take the sleep, so the overhead is large; a feed with no work is close to
-    in-memory."""
+    its fed steps take the sleep, so the overhead is large, and so is its time alone (no
+    model); a feed with no work is close to in-memory."""
     spec = bench_training.SPECS["p2_small_cnn_demo"]
     slow = bench_training.measure_training(spec, 12, False, warmup=1, min_seconds=0.0,
                                            feed=_feed(spec, 0.3))
     pipe = slow["pipeline"]
     assert pipe["rounds"] == bench_training.FEED_ROUNDS and pipe["steps"] == slow["steps"] == 12
     assert pipe["step_seconds"] >= 0.25 and pipe["overhead"] > 0.5
+    assert pipe["alone_batch_seconds"] >= 0.25 and pipe["alone_share"] > 1.0   # the sleep, no model
     free = bench_training.measure_training(spec, 12, False, warmup=1, min_seconds=0.0,
                                            feed=_feed(spec, 0.0))
-    assert abs(free["pipeline"]["overhead"]) < 0.5
+    assert abs(free["pipeline"]["overhead"]) < 0.5 and free["pipeline"]["alone_share"] < 0.5
