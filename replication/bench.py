@@ -109,7 +109,7 @@ def bench_features(ctx: BenchContext) -> dict:
     from shared.features import FeatureParams, compute_features, paper2_params
 
     rate = ctx.clips[0][2]
-    reps = 1 if ctx.quick else 3
+    reps = 1 if ctx.quick else 7      # best of 7: the noise of a shared host only adds time
     cases = {
         "power_stft": FeatureParams(kind="linear_spectrogram", sample_rate=rate),
         "logMel64": paper2_params("logMel64", sample_rate=rate, deltas=False),

@@ -65,7 +65,8 @@ XLA_MODELS = ("p2_small_cnn_demo", "p1_cnn_gru_demo", "p2_vgg19_paper")
 BF16_MODELS = tuple(SPECS)
 NUM_CLASSES = 10
 MAX_STEPS = 200                    # cap of timed steps per measurement (short demo steps)
-FEED_ROUNDS = 3                    # alternations of in-memory and fed blocks (overhead)
+FEED_ROUNDS = 6                    # alternations of in-memory and fed blocks (overhead) ...
+MIN_BLOCK = 2                      # ... of at least this many steps each
 ALONE_BATCHES = 20                 # batches drawn with no model (the pipeline's own cost)
 
 
@@ -205,7 +206,8 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
 
     With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
     step function is also timed on batches from it, in blocks alternating with the in-memory
-    ones: out["pipeline"]["overhead"] is its median step time over the in-memory one, minus 1. `precision`: Keras dtype policy the model
+    ones: out["pipeline"]["overhead"] is the median over rounds of the fed median step time
+    over the in-memory one, minus 1. `precision`: Keras dtype policy the model
     is built under (shared.distribute.set_precision); reset to float32 afterwards.
     """
     import keras
@@ -264,11 +266,12 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     if feed is None:
         seconds = float(np.median(timed(in_memory, n))) * n
     else:
-        # FEED_ROUNDS rounds of (in-memory block, fed block), so noise of a shared machine
-        # (other tenants, clock) falls on both sides alike; medians, so one disturbed step does
-        # not count. Each fed block reads a fresh iterator whose first step (pipeline start-up,
-        # an epoch-start cost) is not timed, and which is closed before the next in-memory
-        # block: no batches are prefetched while in-memory steps are timed.
+        # rounds of (in-memory block, fed block), the overhead the median over rounds of each
+        # round's fed / in-memory median step: a noisy shared host (other tenants, clock) then
+        # weighs on both sides of every ratio, and one disturbed step or round does not count.
+        # Each fed block reads a fresh iterator whose first step (pipeline start-up, an
+        # epoch-start cost) is not timed, and which is closed before the next in-memory block:
+        # no batches are prefetched while in-memory steps are timed.
         def fed_block(count: int) -> list[float]:
             it = iter(feed)
 
@@ -279,13 +282,17 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
             step(*fed_batch()).numpy()                         # start-up: buffers fill
             return timed(fed_batch, count)
 
-        block = max(1, math.ceil(n / FEED_ROUNDS))
-        mem, fed_steps = [], []
-        for _ in range(FEED_ROUNDS):
-            mem += timed(in_memory, block)
-            fed_steps += fed_block(block)
+        rounds = max(1, min(FEED_ROUNDS, n // MIN_BLOCK))
+        block = math.ceil(n / rounds)
+        mem, fed_steps, ratios = [], [], []
+        for _ in range(rounds):
+            mem_r, fed_r = timed(in_memory, block), fed_block(block)
+            ratios.append(float(np.median(fed_r) / np.median(mem_r)))
+            mem += mem_r
+            fed_steps += fed_r
         n = len(mem)
         fed = float(np.median(fed_steps))
+        seconds = float(np.median(mem)) * n
         alone = _pipeline_alone(feed, ALONE_BATCHES)
         seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
@@ -295,9 +302,10 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
            "params": int(model.count_params()), **flops}
     if feed is not None:
         out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
-                           "steps": len(fed_steps), "rounds": FEED_ROUNDS,
+                           "steps": len(fed_steps), "rounds": rounds,
+                           "round_overheads": [r - 1.0 for r in ratios],
                            "alone_batch_seconds": alone, "alone_share": alone / out["step_seconds"],
-                           "overhead": fed / out["step_seconds"] - 1.0}
+                           "overhead": float(np.median(ratios)) - 1.0}
     return out
 
 
