@@ -294,7 +294,6 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
         fed = float(np.median(fed_steps))
         seconds = float(np.median(mem)) * n
         alone = _pipeline_alone(feed, ALONE_BATCHES)
-        seconds = float(np.median(mem)) * n
     clips_per_s = spec.batch * n / seconds
     out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
            "step_seconds": seconds / n, "clips_per_s": clips_per_s,
