@@ -218,15 +218,15 @@ def logmel_stages(ctx: BenchContext, params, reps: int) -> dict[str, float]:
     import tensorflow as tf
 
     from shared.features.mel import log_mel
-    from shared.features.stft import frames_of
+    from shared.features.stft import frames_of, magnitude_of, rfft_of
     from shared.features.waveform import to_channels_first
 
     def signal(audio):
         return to_channels_first(tf.constant(audio, tf.float32))          # [channels, time]
 
     fns = {"framing + window": tf.function(lambda s: frames_of(s, params)),
-           "rfft": tf.function(lambda f: tf.signal.rfft(f, fft_length=[params.fft_size])),
-           "power |X|^2": tf.function(lambda x: tf.square(tf.abs(x))),
+           "rfft": tf.function(lambda f: rfft_of(f, params)),
+           "power |X|^2": tf.function(lambda x: magnitude_of(x, params)),
            "mel + dB": tf.function(lambda p: log_mel(p, params))}
     inputs = [signal(a) for _, a, _ in ctx.clips]                          # [channels, time] each
     out = {}

@@ -78,14 +78,23 @@ def frames_of(signal: tf.Tensor, params: FeatureParams) -> tf.Tensor:
     return framed * window_vector(params)                           # [channels, frames, fft_size]
 
 
-def spectrum(signal: tf.Tensor, params: FeatureParams) -> tf.Tensor:
-    """|STFT| ** magnitude_power: [channels, time] -> [channels, frames, fft_size//2 + 1]."""
-    framed = frames_of(signal, params)                              # [channels, frames, fft_size]
-    stft = tf.signal.rfft(framed, fft_length=[params.fft_size])     # [channels, frames, bins] complex64
+def rfft_of(framed: tf.Tensor, params: FeatureParams) -> tf.Tensor:
+    """[channels, frames, fft_size] windowed frames -> complex64 [channels, frames, bins]."""
+    return tf.signal.rfft(framed, fft_length=[params.fft_size])     # [channels, frames, bins]
+
+
+def magnitude_of(stft: tf.Tensor, params: FeatureParams) -> tf.Tensor:
+    """|STFT| ** magnitude_power (1 or 2): complex [..., bins] -> float32 [..., bins]."""
     mag = tf.abs(stft)                                              # [channels, frames, bins]
     if params.magnitude_power == 2.0:
         return tf.square(mag)                                       # [channels, frames, bins]
     return mag                                                      # [channels, frames, bins]
+
+
+def spectrum(signal: tf.Tensor, params: FeatureParams) -> tf.Tensor:
+    """|STFT| ** magnitude_power: [channels, time] -> [channels, frames, fft_size//2 + 1]."""
+    framed = frames_of(signal, params)                              # [channels, frames, fft_size]
+    return magnitude_of(rfft_of(framed, params), params)            # [channels, frames, bins]
 
 
 def power_to_db(x: tf.Tensor, params: FeatureParams) -> tf.Tensor:

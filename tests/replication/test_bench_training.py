@@ -96,8 +96,6 @@ def test_xla_and_bf16_timings_run_on_a_demo_model():
     assert keras.mixed_precision.global_policy().name == "float32"          # reset afterwards
 
 
-
-
 def _feed(spec, delay_s: float):
     """An endless feed of zero batches of the spec's shape, sleeping `delay_s` per batch."""
     import time
