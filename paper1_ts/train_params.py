@@ -43,7 +43,7 @@ class TSParams:
 
     loss: str = "output"            # Table 5 row: "output" (Eq. 4), "hidden" (Eq. 5), "both"; register p1-ts-loss-composition
     temperature: float = 5.0        # Table 4 (T in {1, 5, 10}); 5 is the best 20 s cell, used by Tables 5-6
-    teacher_mode: str = "as_printed"  # Eq. (3) as printed vs "hinton"; register p1-temperature-form
+    teacher_mode: str = "hinton"    # Eq. (3): "hinton" softmax(z / T) or "as_printed" softmax(softmax(z) / T); register p1-temperature-form
     output_weight: float = 1.0      # weight of Eq. (4) in "both", not stated, see register p1-ts-loss-composition
     hidden_weight: float = 1.0      # weight of Eq. (5) in "both", not stated, see register p1-ts-loss-composition
     teacher_query: str = "concat"   # Table 4 column: teacher sees "concat" (20 s) or "base" (10 s) when labelling

@@ -47,15 +47,16 @@ def _reduce(per_example, reduction: str):
     raise ValueError(f"reduction '{reduction}' unknown (choose from {', '.join(REDUCTIONS)})")
 
 
-def teacher_distribution(teacher_logits, temperature: float, mode: str = "as_printed"):
+def teacher_distribution(teacher_logits, temperature: float, mode: str = "hinton"):
     """Softened teacher distribution p_T(o | x; T) of paper 1, Eq. (3).
 
     Args:
       teacher_logits: [B, C] pre-softmax teacher outputs.
       temperature: T > 0.
-      mode: "as_printed": softmax(softmax(teacher_logits) / T), Eq. (3) exactly as
-        printed (the teacher's PROBABILITIES divided by T; register
-        p1-temperature-form). "hinton": softmax(teacher_logits / T).
+      mode: "hinton" (the kit's reading): softmax(teacher_logits / T).
+        "as_printed": softmax(softmax(teacher_logits) / T), Eq. (3) exactly as
+        printed (the teacher's PROBABILITIES divided by T), which caps the largest
+        target probability at e^(1/T) / (e^(1/T) + C - 1) (register p1-temperature-form).
     Returns:
       [B, C] probabilities (rows sum to 1).
     """

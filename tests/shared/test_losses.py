@@ -56,6 +56,32 @@ def test_teacher_modes_differ_and_t1_hinton_is_plain_softmax():
         assert soft.max() < sharp.max()
 
 
+def test_as_printed_caps_a_certain_teacher_near_uniform():
+    # Register p1-temperature-form: read as printed, Eq. (3) cannot pass on a confident
+    # teacher. A teacher all but certain of class 0 (logit 1e4 against 0, 10 classes):
+    certain = np.zeros((1, 10), dtype=np.float32)
+    certain[0, 0] = 1e4
+    caps = {t: float(np.max(losses.teacher_distribution(certain, t, "as_printed")))
+            for t in (1.0, 5.0, 10.0)}
+    # the cap e^(1/T) / (e^(1/T) + 9), as printed in the register and the README
+    assert caps[1.0] == pytest.approx(0.232, abs=5e-4)
+    assert caps[5.0] == pytest.approx(0.1195, abs=5e-5)
+    assert caps[10.0] == pytest.approx(0.109, abs=5e-4)
+    for t, cap in caps.items():
+        assert cap == pytest.approx(math.exp(1 / t) / (math.exp(1 / t) + 9), rel=1e-5)
+        # as label smoothing eps (max = 1 - eps + eps / 10): 0.85 at T=1 up to 0.99 at T=10
+        eps = (1.0 - cap) / 0.9
+        assert 0.85 <= eps <= 0.995
+    # Hinton's form keeps the teacher's certainty at every one of these T ...
+    for t in caps:
+        assert float(np.max(losses.teacher_distribution(certain, t, "hinton"))) > 0.999
+    # ... and it is the default; Sec. 4.3's "lower T leans to the one-hot label" holds there
+    np.testing.assert_allclose(losses.teacher_distribution(LOGITS, 5.0),
+                               losses.teacher_distribution(LOGITS, 5.0, "hinton"))
+    sharpest = [float(np.max(losses.teacher_distribution(LOGITS, t))) for t in (1.0, 5.0, 10.0)]
+    assert sharpest[0] > 0.8 and sharpest == sorted(sharpest, reverse=True)
+
+
 def test_teacher_distribution_rejects_bad_mode_and_temperature():
     with pytest.raises(ValueError, match="hinto"):
         losses.teacher_distribution(LOGITS, 2.0, "hinto")
