@@ -252,14 +252,11 @@ class ExperimentParams:
     training_overrides: dict = field(default_factory=dict)  # field -> value applied on top of the training preset
     seeds: int = 1                  # the paper reports single runs; the kit reports mean +- std over seeds
     results_root: str = "results"   # run records: <results_root>/paper2/table<N>/<run>/seed-<k>/
-    reference: str = "paper"        # checker reference: "paper" (published cells) | "demo" (recorded demo results)
     distribute: DistributeParams = field(default_factory=DistributeParams)
 
     def __post_init__(self) -> None:
         if self.seeds < 1:
             raise ValueError(f"ExperimentParams.seeds must be >= 1, got {self.seeds}")
-        if self.reference not in ("paper", "demo"):
-            raise ValueError(f"ExperimentParams.reference '{self.reference}' unknown (paper, demo)")
 
     def arch_of(self, network: str) -> str:
         """The keras architecture name behind a printed network name."""

@@ -314,10 +314,11 @@ def metrics(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     return {"accuracy": float(m.accuracy(probs, labels)), "map_at_3": float(m.map_at_3(probs, labels))}
 
 
-def check(records, reference: str, log: Callable[[str], None] = print):
-    """Runs the result checker on fresh records and prints its table."""
+def check(records, log: Callable[[str], None] = print):
+    """Runs the result checker on fresh records and prints its table (the reference is
+    chosen by the records' data set: demo data -> the kit's demo reference, else the paper)."""
     from replication import check as checker
     from replication.report import check_text
-    report = checker.check_records(records, reference=reference)
+    report = checker.check_records(records, reference="auto")
     log(check_text(report))
     return report

@@ -8,14 +8,21 @@ Records are grouped by (table, run, preset); each metric gets mean +- std over s
 (sample std, n-1; 0 with one seed). Records store fractions in [0, 1]; references are
 percent, so achieved values are multiplied by 100 here and nowhere else.
 
-Reference: records of preset "demo" are compared with the kit's OWN recorded demo results
-(data/reference/demo/<table with / as _>.json), never with the papers; every other preset
-is compared with data/published/*.yaml. Verdict per cell (REPLICATION_NOTES.md "How close
-is close enough"): with half = max(2 * std, abs_tol),
+Reference: chosen by what was run, never by the preset's name. Records of runs on the
+generated demo data set (record.dataset "demo") are compared with the kit's OWN recorded
+demo results (data/reference/demo/<table with / as _>.json), never with the papers; runs
+on a real data set are compared with data/published/*.yaml, and a run whose resolved
+config departs from the paper preset (record extra["paper_diff"], written by the table
+runners) is still compared, flagged with the keys and register ids it changed.
+Verdict per cell against the papers (REPLICATION_NOTES.md "How close is close enough"):
+with half = max(2 * std, abs_tol),
   "within"     reference inside [mean - half, mean + half]
   "better"     the achieved band lies above the reference
   "regressed"  the achieved band lies below the reference
   "no reference", "published-only" (a paper cell the kit does not rerun).
+Against the demo reference the band comes from the reference's seed spread and the run's
+number of seeds (replication/band.py, register check-demo-band), so an unchanged kit on
+another CPU passes and a wiring break is still flagged.
 A demo reference stores, per run, the config fingerprint (replication/fingerprint.py) of
 the runs it was recorded from; records whose own fingerprint (extra["config"]) differs
 get "no reference" with the reason "config differs: <keys>" (row.reason and a note):
@@ -36,15 +43,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from replication.fingerprint import common_config, config_mismatch
+from replication.band import ALPHA, MIN_SEEDS, Pooled, demo_band, pooled_sd
+from replication.fingerprint import common_config, config_mismatch, record_config
 from replication.published import METRICS, Published, PublishedError, load_published, repo_root
-from replication.records import RunRecord, find_records, now_iso
+from replication.records import RunRecord, find_records, host_summary, now_iso
 from shared.config import atomic_write_text
 
 VERDICTS = ("within", "better", "regressed", "no reference", "published-only")
 DEMO_NOTE = ("The kit's own demo-preset results, recorded to catch regressions of the kit. "
              "These are NOT the papers' numbers.")
 _EPS = 1e-9
+# Host facts a demo reference keeps per run, printed beside the run's own on a regression.
+HOST_KEYS = ("cpu_model", "cpu_count", "vector_flags", "tensorflow", "keras", "onednn", "intra_op_threads", "env")
 
 
 class CheckError(ValueError):
@@ -74,6 +84,7 @@ class CheckRow:
     deviations: tuple[str, ...] = ()
     records: tuple[str, ...] = ()
     reason: str = ""                    # why there is no reference ("config differs: ...")
+    band: str = ""                      # demo cells: how the band was derived (replication/band.py)
 
 
 @dataclass
@@ -100,23 +111,37 @@ class CheckReport:
                 "reference_kinds": kinds, "counts": self.counts(), "exit_code": self.exit_code}
 
 
-def demo_reference_value(stats: Mapping[str, Any], seeds: Sequence[int]) -> tuple[float, str]:
-    """The demo reference for a group of records: its mean over the SAME seeds.
-
-    A demo run with seed k on the same machine should reproduce the reference's seed k
-    (op determinism is on), so a one-seed run is compared with the reference's value for
-    that seed, not with the mean over the seeds the reference was recorded with. When the
-    reference lacks one of the seeds, its overall mean is the reference.
-
-    Returns:
-      (value in percent, a short description of which seeds it covers).
-    """
+def same_seed_values(stats: Mapping[str, Any], seeds: Sequence[int]) -> str:
+    """The reference's own values at the run's seeds, for the report ("seed 0: 60.83"):
+    on the reference's machine a run reproduces them bit for bit; elsewhere they only say
+    how far this machine moved the same seeds. Never used for the verdict."""
     per_seed = stats.get("per_seed") or {}
-    if seeds and all(str(k) in per_seed for k in seeds):
-        chosen = sorted(set(seeds))
-        value = sum(float(per_seed[str(k)]) for k in chosen) / len(chosen)
-        return round(value, 6), f"seeds {', '.join(map(str, chosen))}"
-    return float(stats["mean"]), f"mean of {stats.get('n', '?')} recorded seed(s)"
+    known = [f"seed {k}: {float(per_seed[str(k)]):.2f}" for k in sorted(set(seeds)) if str(k) in per_seed]
+    return ", ".join(known)
+
+
+def reference_kind(records: Sequence[tuple[str, RunRecord]]) -> str:
+    """"demo" for runs on the generated demo data set, "paper" for every other data set.
+
+    Decided by what was run (the record's data set), never by the preset's name: a copied
+    or renamed demo preset still runs on the demo data.
+
+    Raises:
+      CheckError: the records of one run name different data sets.
+    """
+    datasets = {rec.dataset or _config_dataset(rec) for _, rec in records}
+    if len(datasets) > 1:
+        raise CheckError(f"{records[0][0]}: records of one run were made on different data sets "
+                         f"({', '.join(sorted(map(str, datasets)))})")
+    dataset = datasets.pop() if datasets else ""
+    if not dataset:       # records written before the data set was stored: the preset decides
+        return "demo" if records[0][1].preset == "demo" else "paper"
+    return "demo" if dataset == "demo" else "paper"
+
+
+def _config_dataset(rec: RunRecord) -> str:
+    fields = (record_config(rec.extra) or {}).get("fields", {})
+    return str(fields.get("data.dataset") or "")
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -169,6 +194,37 @@ def load_demo_reference(table: str, reference_dir: str | os.PathLike | None = No
         if config is not None and not (isinstance(config, Mapping) and isinstance(config.get("hash"), str)):
             raise CheckError(f"{path}: runs.{run}.config must be a mapping with a string 'hash'")
     return data
+
+
+def _pooled(demo: Mapping[str, Any], metric: str) -> Pooled:
+    """Pooled seed std of `metric` over every run of a demo reference (replication/band.py)."""
+    return pooled_sd(entry["metrics"][metric] for entry in demo["runs"].values()
+                     if metric in entry.get("metrics", {}))
+
+
+def _few_seeds(demo: Mapping[str, Any], run: str) -> int:
+    """The seed count of a reference run recorded over fewer than MIN_SEEDS seeds, else 0."""
+    ns = [int(stats.get("n") or 0) for stats in demo["runs"].get(run, {}).get("metrics", {}).values()]
+    n = min(ns) if ns else MIN_SEEDS
+    return n if n < MIN_SEEDS else 0
+
+
+def _paper_diff_reason(group: Sequence[tuple[str, RunRecord]]) -> str:
+    """"config departs from the paper preset in ... (register ...)" from the records'
+    extra["paper_diff"] (written by the table runners), or "" when they ran the paper's settings."""
+    keys: set[str] = set()
+    ids: set[str] = set()
+    for _, rec in group:
+        diff = rec.extra.get("paper_diff") if isinstance(rec.extra, Mapping) else None
+        if isinstance(diff, Mapping):
+            keys.update(diff.get("keys") or [])
+            ids.update(diff.get("decisions") or [])
+    if not keys:
+        return ""
+    shown = sorted(keys)
+    text = "; ".join(shown[:6]) + (f"; ... {len(shown) - 6} more" if len(shown) > 6 else "")
+    return (f"config departs from the paper preset: {text}"
+            + (f" (register {', '.join(sorted(ids))})" if ids else ""))
 
 
 def _as_records(records: Iterable[RunRecord | tuple[Any, RunRecord]]) -> list[tuple[str, RunRecord]]:
@@ -232,28 +288,32 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
     demo_cache: dict[str, dict[str, Any] | None] = {}
     paper_tables: set[str] = set()
     checked_paper_runs: set[tuple[str, str]] = set()
+    hosts: dict[str, tuple[Any, Any]] = {}     # table -> (run's host, reference's host) of a regression
     for (table, run, preset), group in groups.items():
-        kind = "demo" if preset == "demo" else "paper"
+        kind = reference_kind(group)
         if reference != "auto" and reference != kind:
-            raise CheckError(f"{group[0][0]}: preset '{preset}' is checked against the "
-                             f"{kind} reference; --reference {reference} does not apply "
-                             "(demo runs are never compared with the papers' numbers)")
+            raise CheckError(f"{group[0][0]}: a run on the {'demo' if kind == 'demo' else 'real'} data "
+                             f"set is checked against the {kind} reference; --reference {reference} does "
+                             "not apply (demo runs are never compared with the papers' numbers)")
         faithful = all(rec.faithful for _, rec in group)
         deviations = tuple(sorted({d for _, rec in group for d in rec.deviations}))
         paths = tuple(p for p, _ in group)
-        refs: dict[str, tuple[float, float, str]] = {}     # metric -> (value, abs_tol, source)
+        refs: dict[str, dict[str, Any]] = {}     # metric -> {value, abs_tol, source[, stats, pooled]}
         reason = ""
         if kind == "paper":
             if published is None:
                 published = load_published()
             paper_tables.add(table)
             checked_paper_runs.add((table, run))
+            reason = _paper_diff_reason(group)
+            if reason:
+                report.notes.append(f"{table} {run} ({preset}): compared with the paper, but {reason}")
             for metric in METRICS:
                 cell = published.get(table, run, metric)
                 if cell is not None:
-                    refs[metric] = (cell.value, published.abs_tol(table),
-                                    f"{cell.paper} Table {cell.table_printed}, line {cell.line}, "
-                                    f"{cell.row} / {cell.column}")
+                    refs[metric] = {"value": cell.value, "abs_tol": published.abs_tol(table),
+                                    "source": f"{cell.paper} Table {cell.table_printed}, line {cell.line}, "
+                                              f"{cell.row} / {cell.column}"}
         else:
             if table not in demo_cache:
                 demo_cache[table] = load_demo_reference(table, reference_dir)
@@ -262,14 +322,19 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
             if mismatch:
                 reason = mismatch
                 report.notes.append(f"{table} {run} ({preset}): no reference ({mismatch})")
+            elif demo is not None and _few_seeds(demo, run):
+                reason = (f"reference recorded over {_few_seeds(demo, run)} seed(s); a band needs >= "
+                          f"{MIN_SEEDS} (re-record: python -m replication.check --record-reference RESULTS)")
+                report.notes.append(f"{table} {run} ({preset}): no reference ({reason})")
             elif demo is not None:
-                for metric, stats in demo["runs"].get(run, {}).get("metrics", {}).items():
-                    seeds = [rec.seed for _, rec in group]
-                    value, which = demo_reference_value(stats, seeds)
-                    refs[metric] = (value, float(demo["abs_tol"]),
-                                    f"kit demo reference {demo_reference_path(table, reference_dir).name} "
-                                    f"({which}; commit {demo['runs'][run].get('kit_commit', '?')}, "
-                                    f"{demo['runs'][run].get('recorded', '?')})")
+                entry = demo["runs"].get(run, {})
+                for metric, stats in entry.get("metrics", {}).items():
+                    refs[metric] = {"value": float(stats["mean"]), "abs_tol": float(demo["abs_tol"]),
+                                    "stats": stats, "pooled": _pooled(demo, metric),
+                                    "alpha": float(demo.get("alpha", ALPHA)),
+                                    "source": f"kit demo reference {demo_reference_path(table, reference_dir).name} "
+                                              f"(mean of {stats.get('n', '?')} seed(s); commit "
+                                              f"{entry.get('kit_commit', '?')}, {entry.get('recorded', '?')})"}
             else:
                 report.notes.append(f"{table}: no demo reference recorded at "
                                     f"{demo_reference_path(table, reference_dir)}; record one with "
@@ -283,17 +348,27 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
             mean, std = mean_std(values)
             base = dict(table=table, run=run, metric=metric, preset=preset, mean=round(mean, 6),
                         std=round(std, 6), n=len(values), values=tuple(values), seeds=tuple(seeds),
-                        faithful=faithful, deviations=deviations, records=paths)
+                        faithful=faithful, deviations=deviations, records=paths, reason=reason)
             if metric not in refs:
                 report.rows.append(CheckRow(verdict="no reference", reference_kind=None, reference=None,
-                                            reference_source="", reason=reason, **base))
+                                            reference_source="", **base))
                 continue
-            ref, abs_tol, source = refs[metric]
-            abs_tol = tolerance if tolerance is not None else abs_tol
-            v, half = verdict(ref, mean, std, abs_tol)
-            report.rows.append(CheckRow(verdict=v, reference_kind=kind, reference=ref, reference_source=source,
-                                        abs_tol=abs_tol, half_width=round(half, 6),
-                                        delta=round(mean - ref, 6), **base))
+            ref = refs[metric]
+            abs_tol = tolerance if tolerance is not None else ref["abs_tol"]
+            band_text = ""
+            if kind == "demo":
+                band = demo_band(ref["stats"], ref["pooled"], len(values), abs_tol, ref["alpha"])
+                v, half = band.verdict(mean), band.half
+                same = same_seed_values(ref["stats"], seeds)
+                band_text = band.describe() + (f"; reference at the same seed(s): {same}" if same else "")
+            else:
+                v, half = verdict(ref["value"], mean, std, abs_tol)
+            report.rows.append(CheckRow(verdict=v, reference_kind=kind, reference=ref["value"],
+                                        reference_source=ref["source"], abs_tol=abs_tol,
+                                        half_width=round(half, 6), delta=round(mean - ref["value"], 6),
+                                        band=band_text, **base))
+            if v == "regressed" and kind == "demo":
+                hosts[table] = (group[0][1].host, demo["runs"].get(run, {}).get("host"))
     if published is not None:
         for table in sorted(paper_tables):
             if table not in published.tables:
@@ -313,6 +388,9 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
             if missing:
                 report.notes.append(f"{table}: {len(missing)} published run(s) without records: {', '.join(missing)}")
     report.notes.extend(_decision_notes([rec for group in groups.values() for _, rec in group]))
+    for table, (own, ref_host) in sorted(hosts.items()):
+        report.notes.append(f"{table} regressed against the demo reference. This machine: "
+                            f"{host_summary(own)}. Reference recorded on: {host_summary(ref_host)}.")
     if any(r.reference_kind == "demo" for r in report.rows) or any(p == "demo" for (_, _, p) in groups):
         report.notes.insert(0, "Demo-preset runs are compared with the kit's own recorded demo results "
                                "(data/reference/demo), NOT with the papers' published numbers.")
@@ -344,7 +422,8 @@ def kit_commit() -> str:
 
 def record_demo_reference(records: Iterable[RunRecord | tuple[Any, RunRecord]],
                           reference_dir: str | os.PathLike | None = None,
-                          abs_tol: float | None = None, commit: str | None = None) -> list[Path]:
+                          abs_tol: float | None = None, commit: str | None = None,
+                          min_seeds: int = MIN_SEEDS) -> list[Path]:
     """(Re)writes the demo reference of every table in `records` (preset 'demo' only).
 
     Runs already in a table's reference file and absent from `records` are kept. Returns
@@ -353,9 +432,15 @@ def record_demo_reference(records: Iterable[RunRecord | tuple[Any, RunRecord]],
     groups = _group(_as_records(records))
     if not groups:
         raise CheckError("no records given; nothing to record")
+    few = sorted(f"{t} {r} ({len(g)} seed(s))" for (t, r, _), g in groups.items() if len(g) < min_seeds)
+    if few:
+        raise CheckError(f"a demo reference needs >= {min_seeds} seeds per run to know its seed spread "
+                         f"(replication/band.py); too few: {', '.join(few[:4])}"
+                         + (f" and {len(few) - 4} more" if len(few) > 4 else ""))
     for (table, run, preset), group in groups.items():
-        if preset != "demo":
-            raise CheckError(f"{group[0][0]}: preset '{preset}'; only demo-preset records make the demo reference")
+        if reference_kind(group) != "demo":
+            raise CheckError(f"{group[0][0]}: not a run on the demo data set; only demo-data records "
+                             "make the demo reference")
     commit = commit or kit_commit()
     stamp = now_iso()
     written = []
@@ -364,6 +449,7 @@ def record_demo_reference(records: Iterable[RunRecord | tuple[Any, RunRecord]],
         data = load_demo_reference(table, reference_dir) or {
             "format": "kd-replication demo reference", "version": 1, "table": table, "preset": "demo",
             "units": "percent", "note": DEMO_NOTE, "abs_tol": 1.5, "runs": {}}
+        data["version"], data["alpha"] = 2, data.get("alpha", ALPHA)
         if abs_tol is not None:
             data["abs_tol"] = abs_tol
         for (t, run, _), group in groups.items():
@@ -377,7 +463,9 @@ def record_demo_reference(records: Iterable[RunRecord | tuple[Any, RunRecord]],
                     metrics[metric] = {"mean": round(mean, 6), "std": round(std, 6), "n": len(values),
                                        "per_seed": {str(s): v for s, v in zip(seeds, values)}}
             data["runs"][run] = {"kit_commit": commit, "recorded": stamp,
-                                 "faithful": all(r.faithful for _, r in group), "metrics": metrics}
+                                 "faithful": all(r.faithful for _, r in group), "metrics": metrics,
+                                 "host": {k: group[0][1].host.get(k) for k in HOST_KEYS
+                                          if isinstance(group[0][1].host, dict)}}
             try:
                 config = common_config(group)
             except ValueError as err:
@@ -403,6 +491,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-dir", type=Path, default=None, help="demo reference directory")
     p.add_argument("--published", type=Path, action="append", default=None,
                    help="a published-results YAML file (repeatable; default data/published/*.yaml)")
+    p.add_argument("--min-seeds", type=int, default=MIN_SEEDS,
+                   help=f"with --record-reference: seeds each run needs (default {MIN_SEEDS})")
     p.add_argument("--record-reference", action="store_true",
                    help="(re)write the demo reference from the given demo records instead of checking")
     return p
@@ -416,7 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not records:
             raise CheckError(f"no results.json under {', '.join(map(str, args.results))}")
         if args.record_reference:
-            for path in record_demo_reference(records, args.reference_dir, abs_tol=args.tolerance):
+            for path in record_demo_reference(records, args.reference_dir, abs_tol=args.tolerance,
+                                              min_seeds=args.min_seeds):
                 print(f"wrote {path}")
             return 0
         published = load_published(args.published) if args.published else None

@@ -131,6 +131,34 @@ def unknown_ids(ids: Iterable[str], entries: Sequence[Decision]) -> list[str]:
     return sorted({i for i in ids if i not in known})
 
 
+def _switch_paths(config_key: str) -> list[str]:
+    """Dotted field paths named by a register entry's config_key, class names dropped
+    ("TSParams.teacher_mode" -> "teacher_mode"; "Paper1Params.models.cnn_gru.res4_filters"
+    -> "models.cnn_gru.res4_filters"); prose and file paths give nothing."""
+    out = []
+    for part in re.split(r"[,/;]", config_key):
+        part = part.strip().split(" ")[0].split("(")[0]
+        pieces = part.split(".")
+        if len(pieces) >= 2 and pieces[0][:1].isupper() and all(p.isidentifier() for p in pieces):
+            out.append(".".join(pieces[1:]))
+    return out
+
+
+def ids_for_keys(keys: Iterable[str], entries: Sequence[Decision], papers: Sequence[str] = ()) -> list[str]:
+    """Register ids whose switch is one of the dotted config `keys` ("ts.teacher_mode",
+    or "ts.teacher_mode: 'x' (paper: 'y')" lines): a key matches when it ends with a path
+    the entry's config_key names. `papers` limits the entries (plus "both")."""
+    paths = [k.split(":")[0].strip() for k in keys]
+    found = set()
+    for entry in entries:
+        if papers and entry.paper not in (*papers, "both"):
+            continue
+        for switch in _switch_paths(entry.config_key):
+            if any(p == switch or p.endswith("." + switch) for p in paths):
+                found.add(entry.id)
+    return sorted(found)
+
+
 def _by_paper(entries: Sequence[Decision]) -> list[tuple[str, list[Decision]]]:
     order = {"paper1": 0, "paper2": 1, "both": 2}
     groups: dict[str, list[Decision]] = {}

@@ -15,11 +15,16 @@ Exit status: non-zero if any step fails or any checked cell regressed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+# Wall time of each step of an uninterrupted first run on an idle machine, written by
+# `python -m replication.demo --record-timing` (with the host it was measured on); the
+# plan printed first turns it into an estimate.
+TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "demo" / "main_job_timing.json"
 HEADLINE = ("paper1:6", "paper2:VII")       # paper 1's headline (77.36 %), paper 2's TUT table
 ALL = ("paper1:1", "paper1:4", "paper1:5", "paper1:6",
        "paper2:I", "paper2:II", "paper2:III", "paper2:IV", "paper2:V", "paper2:VI", "paper2:VII")
@@ -36,13 +41,51 @@ def _runner(paper: str) -> Callable[[Sequence[str]], int]:
     return main
 
 
-def _step(title: str, fn: Callable[[], int]) -> int:
+def _step(title: str, fn: Callable[[], int], key: str = "", timings: dict | None = None) -> int:
     print(f"\n=== {title}", flush=True)
     start = time.monotonic()
     code = fn()
+    seconds = time.monotonic() - start
+    if timings is not None and key:
+        timings[key] = round(seconds, 1)
     print(f"=== {title}: {'ok' if code == 0 else f'FAILED (exit {code})'} "
-          f"in {time.monotonic() - start:.0f} s", flush=True)
+          f"in {seconds:.0f} s", flush=True)
     return code
+
+
+def load_timing(path: Path = TIMING_FILE) -> dict:
+    """The recorded step timings ({"steps": {key: seconds}, "host": ..., "recorded": ...}), or {}."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def plan_text(tables: Sequence[str], seeds: int | None, data_ready: bool, timing: dict) -> str:
+    """The main job's plan and a time estimate from the recorded idle run."""
+    steps = timing.get("steps", {})
+    rows = [("data", "demo dataset: " + ("present, verify only" if data_ready else "generate + verify")),
+            ("shapes", "paper 1 Tables 2 and 3: built shapes vs the paper (full size)")]
+    how_many = seeds or "the preset's"
+    rows += [(spec, f"{spec.replace(':', ' Table ')}: demo preset, "
+                    f"{how_many} seed(s); trained models are reused from the job store")
+             for spec in tables]
+    rows.append(("check", "result checker against the kit's demo reference (a band from its seed spread)"))
+    known = all(k in steps for k, _ in rows if k != "data" or not data_ready)
+    lines = ["Plan of the main job:"]
+    total = 0.0
+    for i, (key, text) in enumerate(rows, 1):
+        secs = 5.0 if key == "data" and data_ready else steps.get(key)
+        total += secs or 0.0
+        lines.append(f"  {i}. {text}" + (f"  (~{secs / 60:.1f} min)" if secs is not None else ""))
+    if known and steps:
+        host = timing.get("host", {})
+        lines.append(f"Estimate: ~{total / 60:.0f} min for a first run, measured on {host.get('cpu_count', '?')} idle "
+                     f"cores ({host.get('cpu_model', 'unknown CPU')}, {timing.get('recorded', '?')}); "
+                     "longer on a busy or slower machine, seconds when rerun (models come from the store).")
+    else:
+        lines.append("Estimate: none recorded for these tables (python -m replication.demo --record-timing).")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results root (default: results)")
     p.add_argument("--data-root", default="data/datasets/demo", help="demo data root")
     p.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the demo preset's)")
+    p.add_argument("--record-timing", action="store_true",
+                   help=f"write this run's step times as the estimate's basis ({TIMING_FILE.name}); "
+                        "use on an idle machine, first run, fresh results root")
     return p
 
 
@@ -61,17 +107,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tables = list(ALL) if args.all else list(args.tables)
     failures: list[str] = []
+    timings: dict[str, float] = {}
+    data_ready = (Path(args.data_root) / "meta.csv").exists()
+    print(plan_text(tables, args.seeds, data_ready, load_timing()), flush=True)
+    started = time.monotonic()
 
     from replication.data import main as data_main
     if _step("demo dataset (generate once, verify)",
-             lambda: data_main(["prepare", "demo", "--root", args.data_root])) != 0:
+             lambda: data_main(["prepare", "demo", "--root", args.data_root]), "data", timings) != 0:
         return 1  # nothing else can run without the data
 
     p1 = _runner("paper1")
+    shapes_start = time.monotonic()
     for table in ("2", "3"):
         if _step(f"paper 1 Table {table}: built shapes vs the paper (full size)",
                  lambda t=table: p1(["--table", t])) != 0:
             failures.append(f"paper1 table {table} shapes")
+    timings["shapes"] = round(time.monotonic() - shapes_start, 1)
 
     # The main job owns its results root: rerunning it rewrites its own records, while
     # every trained model is reused from the job store (nothing is retrained).
@@ -85,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"--tables entries look like paper1:6 or paper2:VII, got '{spec}'")
         run = _runner(paper)
         if _step(f"{paper} Table {table} (demo preset)",
-                 lambda r=run, t=table: r(["--table", t, *common])) != 0:
+                 lambda r=run, t=table: r(["--table", t, *common]), spec, timings) != 0:
             failures.append(f"{paper} table {table}")
 
     from replication.check import main as check_main
@@ -94,14 +146,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _step("result checker (demo reference)",
                  lambda: check_main([str(results), "--reference", "demo",
                                      "--markdown", str(results / "check.md"),
-                                     "--json", str(results / "check.json")])) != 0:
+                                     "--json", str(results / "check.json")]), "check", timings) != 0:
             failures.append("checker")
+    print(f"\nmain job: {(time.monotonic() - started) / 60:.1f} min")
+    if args.record_timing:
+        _record_timing(timings)
     print()
     if failures:
         print("demo: FAILED: " + "; ".join(failures))
         return 1
     print(f"demo: all steps passed; check report in {results / 'check.md'}")
     return 0
+
+
+def _record_timing(timings: dict[str, float], path: Path = TIMING_FILE) -> None:
+    from replication.check import kit_commit
+    from replication.records import host_facts, now_iso
+    from shared.config import atomic_write_text
+    keep = ("cpu_model", "cpu_count", "vector_flags", "tensorflow", "keras")
+    data = {"note": "Wall time of each main-job step, first run, written by python -m replication.demo "
+                    "--record-timing; the main job's plan turns it into its estimate.",
+            "steps": timings, "recorded": now_iso(), "kit_commit": kit_commit(),
+            "host": {k: v for k, v in host_facts().items() if k in keep}}
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _ignored(key: str, ignore: Iterable[str]) -> bool:
+def is_ignored(key: str, ignore: Iterable[str]) -> bool:
     return any(key == k or (k.endswith(".") and key.startswith(k)) for k in ignore)
 
 
@@ -48,12 +48,13 @@ def fingerprint(config: Any, ignore: Iterable[str] = ()) -> dict[str, Any]:
     """{"hash", "fields"} of a resolved config; keys in `ignore` (exact, or prefixes ending
     in ".") are left out (paths, verbosity, seed counts: they do not change a run's result)."""
     ignore = tuple(ignore)
-    fields = {k: v for k, v in flatten(config).items() if not _ignored(k, ignore)}
+    fields = {k: v for k, v in flatten(config).items() if not is_ignored(k, ignore)}
     return {"hash": config_hash(fields), "fields": fields}
 
 
-def differing_fields(fields: Mapping[str, Any], reference: Mapping[str, Any], limit: int = 6) -> list[str]:
-    """`key: value (reference: value)` for every key whose value differs (at most `limit`,
+def differing_fields(fields: Mapping[str, Any], reference: Mapping[str, Any], limit: int = 6,
+                     label: str = "reference") -> list[str]:
+    """`key: value (<label>: value)` for every key whose value differs (at most `limit`,
     then a count of the rest)."""
     keys = sorted(set(fields) | set(reference))
     missing = object()
@@ -62,7 +63,7 @@ def differing_fields(fields: Mapping[str, Any], reference: Mapping[str, Any], li
         a, b = fields.get(k, missing), reference.get(k, missing)
         if a != b:
             show = lambda v: "absent" if v is missing else repr(v)    # noqa: E731
-            out.append(f"{k}: {show(a)} (reference: {show(b)})")
+            out.append(f"{k}: {show(a)} ({label}: {show(b)})")
     if len(out) > limit:
         out = out[:limit] + [f"... {len(out) - limit} more"]
     return out

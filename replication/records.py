@@ -30,12 +30,46 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+VECTOR_FLAGS = ("sse4_1", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16",
+                "amx_tile", "amx_bf16", "amx_int8")
+NUMERIC_ENV = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "TF_DETERMINISTIC_OPS", "OMP_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def cpu_facts(cpuinfo: str | None = None) -> dict[str, Any]:
+    """CPU model and its vector instruction flags (the kernels oneDNN picks depend on them).
+
+    Args:
+      cpuinfo: text of /proc/cpuinfo (read from the file when None; other systems give
+        platform.processor() and no flags).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            cpuinfo = ""
+    model, flags = "", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name" and not model:
+            model = value.strip()
+        elif key in ("flags", "Features") and not flags:
+            flags = set(value.split())
+    return {"cpu_model": model or platform.processor() or platform.machine(),
+            "vector_flags": [f for f in VECTOR_FLAGS if f in flags]}
+
+
 def host_facts() -> dict[str, Any]:
+    """Where a record was made: machine, CPU and its vector ISA, library versions and the
+    settings that change floating-point results (oneDNN, threads, op determinism)."""
     facts: dict[str, Any] = {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
+        **cpu_facts(),
+        "env": {k: os.environ[k] for k in NUMERIC_ENV if k in os.environ},
     }
     try:  # imported lazily: records are also read by tools that do not need TF
         import tensorflow as tf
@@ -43,9 +77,29 @@ def host_facts() -> dict[str, Any]:
         facts["tensorflow"] = tf.__version__
         facts["keras"] = keras.__version__
         facts["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+        facts["onednn"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"   # TF 2.21 x86 default: on
+        facts["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()  # 0 = one per core
+        from shared.determinism import op_determinism_enabled
+        facts["op_determinism"] = op_determinism_enabled()
     except Exception:  # pragma: no cover - TF missing is reported, not fatal
         facts["tensorflow"] = None
     return facts
+
+
+def host_summary(host: Any) -> str:
+    """One line of the facts that decide floating-point results, for a failed check."""
+    if not isinstance(host, dict) or not host:
+        return "unknown (not recorded)"
+    flags = host.get("vector_flags")
+    parts = [str(host.get("cpu_model") or "CPU model not recorded"),
+             f"{host.get('cpu_count', '?')} cores",
+             "vector ISA " + ("/".join(flags) if flags else "not recorded"),
+             f"TF {host.get('tensorflow', '?')}", f"Keras {host.get('keras', '?')}",
+             f"oneDNN {'on' if host.get('onednn', True) else 'off'}"
+             + (f" (max ISA {host['env']['ONEDNN_MAX_CPU_ISA']})"
+                if (host.get('env') or {}).get('ONEDNN_MAX_CPU_ISA') else ""),
+             f"intra-op threads {host.get('intra_op_threads', '?')}"]
+    return ", ".join(parts)
 
 
 @dataclass

@@ -59,8 +59,8 @@ def test_presets_resolve():
     from paper2_multirep.tables import resolve_params
     paper = resolve_params("paper")
     assert (paper.resnet_arch, paper.vgg_arch) == ("resnet101", "vgg19")
-    assert paper.data.crop_frames == 150 and paper.data.dataset == "" and paper.reference == "paper"
+    assert paper.data.crop_frames == 150 and paper.data.dataset == "" 
     demo = resolve_params("demo")
-    assert demo.data.dataset == "demo" and demo.reference == "demo"
+    assert demo.data.dataset == "demo"
     with pytest.raises(Exception, match="no_such_key"):
         resolve_params("demo", {"no_such_key": 1})

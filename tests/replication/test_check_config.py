@@ -36,12 +36,12 @@ def test_fingerprint_ignores_listed_keys_and_names_differences():
 
 def test_reference_stores_config_and_other_configs_get_no_reference(tmp_path, capsys):
     ref = tmp_path / "ref"
-    for seed, acc in ((0, 0.40), (1, 0.42)):
+    for seed, acc in enumerate((0.40, 0.42, 0.41, 0.43, 0.39)):
         _write(tmp_path / "full", _config(), seed=seed, accuracy=acc)
     record_demo_reference(find_records([tmp_path / "full"]), ref, commit="abc")
     entry = json.loads((ref / "paper1_table1.json").read_text())["runs"]["raw_improved"]
     assert entry["config"]["hash"] and entry["config"]["fields"]["train.epochs"] == 10
-    assert entry["metrics"]["accuracy"]["per_seed"] == {"0": 40.0, "1": 42.0}
+    assert entry["metrics"]["accuracy"]["per_seed"] == {"0": 40.0, "1": 42.0, "2": 41.0, "3": 43.0, "4": 39.0}
     # Same config (other results root): compared as before.
     _write(tmp_path / "same", _config(results="x"), accuracy=0.41)
     row = check_records(find_records([tmp_path / "same"]), reference_dir=ref).rows[0]
@@ -63,7 +63,7 @@ def test_reference_stores_config_and_other_configs_get_no_reference(tmp_path, ca
 def test_record_without_config_against_a_fingerprinted_reference(tmp_path):
     ref = tmp_path / "ref"
     _write(tmp_path / "full", _config())
-    record_demo_reference(find_records([tmp_path / "full"]), ref, commit="abc")
+    record_demo_reference(find_records([tmp_path / "full"]), ref, commit="abc", min_seeds=1)
     _write(tmp_path / "old", None, accuracy=0.1)
     row = check_records(find_records([tmp_path / "old"]), reference_dir=ref).rows[0]
     assert row.verdict == "no reference" and row.reason.startswith("config unknown")
@@ -73,7 +73,7 @@ def test_reference_refuses_seeds_of_different_configs(tmp_path):
     _write(tmp_path / "mix", _config(), seed=0)
     _write(tmp_path / "mix", _config(epochs=3), seed=1)
     with pytest.raises(CheckError, match="different configs"):
-        record_demo_reference(find_records([tmp_path / "mix"]), tmp_path / "ref", commit="abc")
+        record_demo_reference(find_records([tmp_path / "mix"]), tmp_path / "ref", commit="abc", min_seeds=1)
 
 
 def test_malformed_reference_config_names_the_file(tmp_path):

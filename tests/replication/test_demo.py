@@ -49,3 +49,25 @@ def test_missing_data_stops_early(monkeypatch, tmp_path):
     monkeypatch.setattr(replication.data, "main", lambda argv: 3)
     monkeypatch.setattr(demo, "_runner", lambda paper: pytest.fail("must not train without data"))
     assert demo.main(["--results", str(tmp_path / "r")]) == 1
+
+
+def test_plan_and_estimate_come_first_from_the_recorded_timing(calls, tmp_path, capsys, monkeypatch):
+    timing = {"steps": {"data": 20.0, "shapes": 15.0, "paper1:6": 140.0, "paper2:VII": 250.0, "check": 5.0},
+              "host": {"cpu_count": 2, "cpu_model": "Test CPU"}, "recorded": "2026-11-30"}
+    monkeypatch.setattr(demo, "load_timing", lambda: timing)
+    assert demo.main(["--results", str(tmp_path / "r"), "--data-root", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Plan of the main job") < out.index("=== demo dataset")
+    assert "generate + verify  (~0.3 min)" in out and "Estimate: ~7 min" in out and "Test CPU" in out
+    # a table without a recorded time gives no made-up estimate
+    demo.main(["--tables", "paper1:4", "--results", str(tmp_path / "r"), "--data-root", str(tmp_path / "none")])
+    assert "Estimate: none recorded" in capsys.readouterr().out
+
+
+def test_record_timing_writes_every_step(calls, tmp_path, monkeypatch):
+    target = tmp_path / "timing.json"
+    monkeypatch.setattr(demo, "TIMING_FILE", target)
+    monkeypatch.setattr(demo, "_record_timing", lambda t, path=target: target.write_text(__import__("json").dumps(t)))
+    assert demo.main(["--results", str(tmp_path / "r"), "--record-timing"]) == 0
+    steps = __import__("json").loads(target.read_text())
+    assert set(steps) == {"data", "shapes", "paper1:6", "paper2:VII"}      # no results: no check step

@@ -1,0 +1,100 @@
+"""replication.band: the demo check's band holds on an unchanged kit and catches a break.
+
+The committed demo references are real: every recorded seed, left out of its reference,
+must be judged "within" by the band the other seeds give (what another CPU's run looks
+like to the check), and the same seed with its labels shuffled (chance accuracy) must be
+"regressed".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from replication.band import ALPHA, MIN_SEEDS, Pooled, demo_band, pooled_sd
+
+REFERENCES = sorted((Path(__file__).resolve().parents[2] / "data" / "reference" / "demo").glob("*.json"))
+
+
+def test_pooled_sd_by_hand():
+    cells = [{"std": 2.0, "n": 5}, {"std": 4.0, "n": 3}, {"std": 9.0, "n": 1}]   # n=1 carries no spread
+    pooled = pooled_sd(cells)
+    assert pooled.df == 4 + 2
+    assert pooled.sd == pytest.approx(math.sqrt((4 * 4.0 + 2 * 16.0) / 6))
+
+
+def test_band_formula_and_floor():
+    band = demo_band({"mean": 60.0, "std": 3.0, "n": 5}, Pooled(4.0, 40), n_run=1, abs_tol=1.5)
+    assert band.sd == 4.0                                   # pooled std wins over a lucky cell
+    from scipy.stats import t
+    assert band.half == pytest.approx(t.ppf(1 - ALPHA, 40) * 4.0 * math.sqrt(1 + 1 / 5))
+    assert band.verdict(60.0 - band.half + 0.01) == "within"
+    assert band.verdict(60.0 - band.half - 0.01) == "regressed"
+    assert band.verdict(60.0 + band.half + 0.01) == "better"
+    flat = demo_band({"mean": 60.0, "std": 0.0, "n": 5}, Pooled(0.0, 0), n_run=2, abs_tol=1.5)
+    assert flat.half == 1.5 and flat.k == 0.0               # no spread known: the tolerance alone
+    more = demo_band({"mean": 60.0, "std": 3.0, "n": 5}, Pooled(4.0, 40), n_run=4, abs_tol=1.5)
+    assert more.half < band.half                            # more seeds of the run, a narrower band
+
+
+def _simulate(shift: float, trials: int, rng, cells: int = 10, sd: float = 4.0, n_ref: int = 5) -> float:
+    """Fraction of one-seed runs flagged 'regressed' when the true mean moved by `shift`."""
+    flagged = 0
+    for _ in range(trials):
+        ref = rng.normal(60.0, sd, (cells, n_ref))                          # [cells, seeds]
+        stats = [{"mean": r.mean(), "std": r.std(ddof=1), "n": n_ref} for r in ref]
+        pooled = pooled_sd(stats)
+        run = rng.normal(60.0 + shift, sd)
+        flagged += demo_band(stats[0], pooled, 1, 1.5).verdict(run) == "regressed"
+    return flagged / trials
+
+
+def test_false_alarms_are_rare_and_a_chance_level_model_is_caught():
+    rng = np.random.default_rng(0)
+    assert _simulate(0.0, 3000, rng) <= 3 * ALPHA            # unchanged kit, another CPU (~another seed)
+    assert _simulate(-50.0, 300, rng) == 1.0                 # labels shuffled: ~10 % on a ~60 % table
+    assert _simulate(-5.0, 300, rng) < 0.2                   # a 5-point loss is beyond one seed's power
+
+
+def _reference_file(spec: str) -> Path:
+    paper, _, table = spec.partition(":")          # "paper1:6" -> paper1_table6.json
+    return REFERENCES[0].parent / f"{paper}_table{table}.json"
+
+
+def test_the_main_jobs_references_know_their_seed_spread():
+    from replication.demo import HEADLINE
+    for spec in HEADLINE:
+        data = json.loads(_reference_file(spec).read_text(encoding="utf-8"))
+        for run, entry in data["runs"].items():
+            for metric, stats in entry["metrics"].items():
+                assert stats["n"] >= MIN_SEEDS, (
+                    f"{spec} {run} {metric}: {stats['n']} seeds; record the reference with >= {MIN_SEEDS} "
+                    "(python -m replication.check --record-reference RESULTS)")
+
+
+@pytest.mark.parametrize("path", REFERENCES, ids=lambda p: p.stem)
+def test_committed_reference_holds_its_own_seeds(path):
+    """Leave-one-seed-out on every reference recorded over >= MIN_SEEDS seeds (a reference
+    with fewer gives "no reference" in the checker: tests/replication/test_check.py)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for run, entry in data["runs"].items():
+        for metric, stats in entry["metrics"].items():
+            per_seed = {int(k): float(v) for k, v in stats["per_seed"].items()}
+            if len(per_seed) < MIN_SEEDS:
+                continue
+            for seed, value in per_seed.items():
+                # the reference without this seed, as if it had been recorded on another machine
+                rest = [v for k, v in per_seed.items() if k != seed]
+                others = [c for r, e in data["runs"].items() for m, c in e["metrics"].items()
+                          if m == metric and r != run]
+                loo = {"mean": float(np.mean(rest)), "std": float(np.std(rest, ddof=1)), "n": len(rest)}
+                band = demo_band(loo, pooled_sd([loo, *others]), 1, float(data["abs_tol"]),
+                                 float(data.get("alpha", ALPHA)))
+                assert band.verdict(value) == "within", f"{path.name} {run} {metric} seed {seed}: {band.describe()}"
+                if metric == "accuracy":
+                    assert band.verdict(100.0 / 10) == "regressed", (    # 10 classes, labels shuffled
+                        f"{path.name} {run}: a chance-level run would pass ({band.describe()})")
