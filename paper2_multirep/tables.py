@@ -168,7 +168,7 @@ def _branch_probs(plan: Plan, run: RunSpec, seed: int) -> tuple[list[np.ndarray]
 # ExperimentParams fields that cannot change a run's numbers (names, paths, seed counts,
 # device placement), left out of the paper diff; the training preset's name and overrides
 # are compared through the training params they resolve to.
-PAPER_DIFF_IGNORE = ("preset", "training_preset", "training_overrides", "seeds", "results_root",
+PAPER_DIFF_IGNORE = ("preset", "training_preset", "training_overrides.", "seeds", "results_root",
                      "data.root", "data.cache_root", "data.cache_workers", "distribute.")
 
 
@@ -186,13 +186,12 @@ def run_fingerprint(job: Job) -> dict:
 def paper_diff(params: ExperimentParams) -> dict:
     """{"keys": ["key: value (paper: value)", ...], "decisions": [register ids]}: where the
     resolved experiment and training settings depart from the paper preset's."""
-    from replication.decisions import ids_for_keys, load_decisions
+    from replication.decisions import paper_diff as register_diff
     from replication.fingerprint import differing_fields, flatten, is_ignored
     paper = resolve_params("paper")
     own, ref = ({**{k: v for k, v in flatten(p).items() if not is_ignored(k, PAPER_DIFF_IGNORE)},
                  **flatten(backend.describe_training(p), "training.")} for p in (params, paper))
-    keys = differing_fields(own, ref, limit=10 ** 6, label="paper")
-    return {"keys": keys, "decisions": ids_for_keys(keys, load_decisions(), papers=("paper2",))}
+    return register_diff(differing_fields(own, ref, limit=10 ** 6, label="paper"), "paper2")
 
 
 def records_for(plan: Plan) -> list[RunRecord]:

@@ -159,6 +159,12 @@ def ids_for_keys(keys: Iterable[str], entries: Sequence[Decision], papers: Seque
     return sorted(found)
 
 
+def paper_diff(keys: Sequence[str], paper: str) -> dict:
+    """{"keys": the "key: value (paper: value)" lines, "decisions": the register ids that
+    switch them}: what a run record stores in extra["paper_diff"] for the checker."""
+    return {"keys": list(keys), "decisions": ids_for_keys(keys, load_decisions(), papers=(paper,)) if keys else []}
+
+
 def _by_paper(entries: Sequence[Decision]) -> list[tuple[str, list[Decision]]]:
     order = {"paper1": 0, "paper2": 1, "both": 2}
     groups: dict[str, list[Decision]] = {}
