@@ -14,7 +14,9 @@ No hard-label term (Eq. (1)-(2), notes Open 5). Batches are the dicts of
 shared/pipeline: {"x": student input (10 s), "x_teacher": the same clip joined in time
 with same-class partner(s), "y": one-hot [B, C], "index": [B]}. The teacher is queried
 on "x_teacher" (TSParams.teacher_query = "concat", Table 4 "20 seconds") or on "x"
-("base", Table 4 "10 seconds").
+("base", Table 4 "10 seconds"). Negative control (TSParams.teacher_signal = "permuted",
+register p1-teacher-signal): the teacher's logits AND embedding are rolled by one along
+the batch axis, so each clip is trained toward another clip's teacher outputs.
 
 keras.distillation.Distiller is not used: it feeds teacher and student the SAME input
 and rejects different input shapes, divides the student logits by T as well, multiplies
@@ -32,7 +34,7 @@ import tensorflow as tf
 from keras import ops
 
 from paper1_ts.train_params import TSParams
-from shared import losses
+from shared import controls, losses
 
 
 def student_input(inputs: Any, key: str = "x"):
@@ -83,10 +85,15 @@ class TeacherStudent(keras.Model):
         return self.student(student_input(inputs, "x"), training=training)
 
     def teacher_outputs(self, inputs) -> dict:
-        """Teacher outputs on the configured input, gradients stopped (training=False)."""
+        """Teacher outputs on the configured input, gradients stopped (training=False):
+        {"logits": [B, C], "embedding": [B, D]}, row i for clip i ("matched") or for clip
+        i - 1 of the batch ("permuted", the negative control)."""
         key = "x_teacher" if self.ts.teacher_query == "concat" else "x"
         out = self.teacher(student_input(inputs, key), training=False)
-        return {name: ops.stop_gradient(value) for name, value in out.items()}
+        out = {name: ops.stop_gradient(value) for name, value in out.items()}
+        if self.ts.teacher_signal == "permuted":
+            out = {name: controls.shift_batch(value) for name, value in out.items()}
+        return out
 
     def loss_terms(self, inputs, student_out) -> dict:
         """Unweighted, unscaled distillation terms (batch means) for `inputs`.

@@ -85,7 +85,8 @@ def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | 
     if job.ts is not None:
         ts = {"temperature": job.ts.temperature, "teacher_segments": job.ts.teacher_segments,
               "point": job.ts.point, "teacher_mode": params.ts.teacher_mode,
-              "teacher_train_input": params.ts.teacher_train_input}
+              "teacher_train_input": params.ts.teacher_train_input,
+              "teacher_signal": params.ts.teacher_signal}       # negative control, register p1-teacher-signal
         if job.ts.point in ("hidden",):   # T plays no part in Eq. (5)
             ts.pop("temperature"), ts.pop("teacher_mode")
         if job.ts.point == "both":

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.controls import check_signal
+
 TS_LOSSES = ("output", "hidden", "both")
 TEACHER_INPUTS = ("concat", "base")
 SVM_KERNELS = ("linear", "linear_svc", "rbf")
@@ -48,6 +50,7 @@ class TSParams:
     hidden_weight: float = 1.0      # weight of Eq. (5) in "both", not stated, see register p1-ts-loss-composition
     teacher_query: str = "concat"   # Table 4 column: teacher sees "concat" (20 s) or "base" (10 s) when labelling
     teacher_train_input: str = "concat"  # teacher trained on "concat" or "base" inputs; register p1-teacher-training
+    teacher_signal: str = "matched"  # negative control: "permuted" = each clip learns from ANOTHER clip's teacher outputs; register p1-teacher-signal
 
     def __post_init__(self):
         if self.loss not in TS_LOSSES:
@@ -60,6 +63,7 @@ class TSParams:
                                  f"(choose from {', '.join(TEACHER_INPUTS)})")
         if self.temperature <= 0:
             raise ValueError(f"TSParams.temperature must be > 0, got {self.temperature}")
+        check_signal("TSParams.teacher_signal", self.teacher_signal)
 
 
 @dataclass(frozen=True)

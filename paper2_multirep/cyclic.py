@@ -21,7 +21,10 @@ One cycle q of Algorithm 1 (register p2-epoch-accounting for what counts as an e
   1. single-branch training: b passes of L_ce (Eq. 1) per branch (mixup on x, y);
   2. information fusion: P_i = softmax(logits / T) of every training clip, inference
      mode, un-mixed input, averaged over the clip's crops; P_bar = mean_i P_i (Eq. 3),
-     stored in a tf.Variable [N, C] shared by the branches;
+     stored in a tf.Variable [N, C] shared by the branches (negative control,
+     CyclicParams.aggregate_signal = "permuted", register p2-aggregate-signal: row n of
+     the stored table is P_bar of clip order[n], a fixed derangement drawn from the run's
+     seed, so no clip is distilled toward its own aggregate);
   3. distillation: d passes of L_ce + L_kl (Eq. 5) per branch, L_kl = KL(P_branch || P_bar)
      as printed in Eq. (4) (P_branch = softmax(logits / T) of the mixed input, P_bar
      looked up by clip index and mixed with the same lambda);
@@ -52,7 +55,7 @@ import tensorflow as tf
 
 from paper2_multirep.mixup import Mixup
 from paper2_multirep.params import TrainParams
-from shared import losses
+from shared import controls, losses
 from shared.distribute import distribute_input, is_multi_worker, pad_batches, sync_replica_copies
 from shared.passes import claim_passes, has_passes, one_pass
 from shared.metrics import clip_average
@@ -241,6 +244,9 @@ class CyclicDistiller:
         self.log = log
         self.history: list[dict] = []
         self.last_soft_labels: list[np.ndarray] = []   # P_i of the latest fusion (inspection/tests)
+        # Negative control: stored row n = P_bar of clip signal_order[n] (None: the clip's own)
+        self.signal_order = (controls.derangement(self.num_train_clips, seed)
+                             if params.cyclic.aggregate_signal == "permuted" and not independent else None)
         opt = params.optim
         with self.strategy.scope():
             self.cycle = tf.Variable(0, dtype=tf.int64, trainable=False, name="cycle")  # q (or pass, independent)
@@ -304,12 +310,17 @@ class CyclicDistiller:
         self.history.append(row)
 
     def fuse(self) -> np.ndarray:
-        """Information fusion: P_i of every branch and P_bar = mean_i P_i (Eq. 2-3) -> [N, C]."""
+        """Information fusion: P_i of every branch and P_bar = mean_i P_i (Eq. 2-3) -> [N, C].
+
+        Returns the table the branches are distilled toward (the stored aggregate): P_bar,
+        or under the negative control P_bar[signal_order] (row n from clip signal_order[n])."""
         c = self.params.cyclic
         self.last_soft_labels = [
             clip_soft_labels(t, d.soft, self.num_train_clips, c.temperature, c.soft_label_average)
             for t, d in zip(self.trainers, self.data)]
         p_bar = np.mean(np.stack(self.last_soft_labels), axis=0)           # [N, C]
+        if self.signal_order is not None:
+            p_bar = p_bar[self.signal_order]                               # [N, C] other clips' rows
         self.aggregate.assign(p_bar.astype(np.float32))
         return p_bar
 

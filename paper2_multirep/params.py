@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.controls import SIGNALS
+
 ARCHS = ("vgg19", "resnet101", "small_cnn", "small_resnet")
 PRETRAINED_ARCHS = ("vgg19", "resnet101")
 WEIGHTS = ("imagenet", "none")
@@ -106,6 +108,7 @@ class CyclicParams:
     independent_budget: str = "epochs"  # independent baseline: Q passes or the distilled branch's passes, register p2-epoch-accounting
     soft_label_crops: str = "all"    # crops scored for P_i: "all" of a clip, or "one" random crop; register p2-soft-label-crops
     soft_label_average: str = "probs"  # per-clip mean of softened probabilities or of logits, register p2-soft-label-crops
+    aggregate_signal: str = "matched"  # negative control: "permuted" = P_bar rows moved to other clips (fixed derangement); register p2-aggregate-signal
 
     def __post_init__(self) -> None:
         _choice("CyclicParams", "kl_direction", self.kl_direction, KL_DIRECTIONS)
@@ -113,6 +116,7 @@ class CyclicParams:
         _choice("CyclicParams", "independent_budget", self.independent_budget, INDEPENDENT_BUDGETS)
         _choice("CyclicParams", "soft_label_crops", self.soft_label_crops, SOFT_LABEL_CROPS)
         _choice("CyclicParams", "soft_label_average", self.soft_label_average, SOFT_LABEL_AVERAGES)
+        _choice("CyclicParams", "aggregate_signal", self.aggregate_signal, SIGNALS)
         for name in ("single_epochs", "distill_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CyclicParams.{name} must be >= 1, got {getattr(self, name)}")

@@ -22,6 +22,8 @@ def _expected_loss(teacher, student, batch, ts: TSParams) -> float:
     """The TS loss written out in numpy from the two models' raw outputs."""
     t_in = batch["x_teacher"] if ts.teacher_query == "concat" else batch["x"]
     t_out = {k: np.asarray(v, dtype=np.float64) for k, v in teacher(t_in, training=False).items()}
+    if ts.teacher_signal == "permuted":      # clip i learns from clip i - 1's teacher outputs
+        t_out = {k: np.roll(v, 1, axis=0) for k, v in t_out.items()}
     s_out = {k: np.asarray(v, dtype=np.float64) for k, v in student(batch["x"], training=False).items()}
     total = 0.0
     if ts.loss in ("output", "both"):
@@ -78,11 +80,31 @@ def test_modes_and_queries_give_different_losses():
     assert both == pytest.approx(loss_of(loss="output") + loss_of(loss="hidden"), rel=1e-5)
 
 
-def test_teacher_frozen_student_trains():
+@pytest.mark.parametrize("loss", ["output", "hidden", "both"])
+def test_permuted_teacher_signal_is_another_clips(loss):
+    # Negative control (register p1-teacher-signal): logits AND embedding of clip i - 1.
+    teacher, student = _sharpen(standin("teacher", 5), 50.0), _sharpen(standin("student", 6), 10.0)
+    batch = next(iter(tiny_batches()))
+    matched = TeacherStudent(teacher, student, TSParams(loss=loss, temperature=1.0))
+    permuted = TeacherStudent(teacher, student, TSParams(loss=loss, temperature=1.0, teacher_signal="permuted"))
+    own, other = matched.teacher_outputs(batch), permuted.teacher_outputs(batch)
+    for name in ("logits", "embedding"):
+        own_v, other_v = np.asarray(own[name]), np.asarray(other[name])
+        np.testing.assert_array_equal(other_v, np.roll(own_v, 1, axis=0))
+        assert all(not np.allclose(other_v[i], own_v[i]) for i in range(len(own_v)))  # no clip keeps its own
+    y_pred = student(batch["x"], training=False)
+    got = float(permuted.compute_loss(x=batch, y_pred=y_pred, training=False))
+    assert got == pytest.approx(_expected_loss(teacher, student, batch, permuted.ts), rel=1e-5)
+    assert abs(got - float(matched.compute_loss(x=batch, y_pred=y_pred, training=False))) > 1e-2
+
+
+@pytest.mark.parametrize("signal", ["matched", "permuted"])
+def test_teacher_frozen_student_trains(signal):
     teacher, student = standin("teacher", 3), standin("student", 4)
     teacher_before = [w.numpy().copy() for w in teacher.weights]   # includes BN moving stats
     student_before = [w.numpy().copy() for w in student.trainable_weights]
-    trainer = make_teacher_student(teacher, student, TrainParams(epochs=1), TSParams(loss="both"))
+    trainer = make_teacher_student(teacher, student, TrainParams(epochs=1),
+                                   TSParams(loss="both", teacher_signal=signal))
     hist = trainer.fit(tiny_batches(), epochs=2, verbose=0, shuffle=False)
     assert not teacher.trainable
     assert len(trainer.trainable_weights) == len(student.trainable_weights)

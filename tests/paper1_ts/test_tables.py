@@ -63,6 +63,23 @@ def test_store_keys_depend_on_what_matters():
     assert key(a) == key(b) != key(c)
 
 
+def test_permuted_teacher_signal_never_shares_a_ts_model():
+    # Negative control (register p1-teacher-signal): its students get their own store keys
+    # and config fingerprint; the one-hot teachers and baselines do not depend on it.
+    matched = resolve_params("paper")
+    permuted = resolve_params("paper", {"ts": {"teacher_signal": "permuted"}})
+    for number in (4, 5, 6):
+        plans = [tables.make_plan(table_by_number(number), p) for p in (matched, permuted)]
+        keys = [{ref.job: ref.key for ref in plan.jobs} for plan in plans]
+        assert keys[0].keys() == keys[1].keys()
+        for job, key in keys[0].items():
+            assert (key != keys[1][job]) == (job.ts is not None), job.label
+    fps = [tables.config_fingerprint(p) for p in (matched, permuted)]
+    assert fps[0]["hash"] != fps[1]["hash"]
+    assert fps[1]["fields"]["ts.teacher_signal"] == "permuted"
+    assert "ts.teacher_signal: 'permuted' (paper: 'matched')" in deviations_from_paper(permuted)
+
+
 def test_cli_needs_exactly_one_of_table_or_figure():
     with pytest.raises(SystemExit):
         main([])
