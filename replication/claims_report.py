@@ -1,0 +1,124 @@
+"""The claims report: Markdown table, JSON and a PNG forest plot of ClaimResults
+(replication/claims_stats.py).
+
+    paths = write_report(results, "results/claims")   # claims.md, claims.json, claims.png
+
+Forest plot: one line per claim (paired mean difference and its 95 % interval, points),
+the published difference as a marker, a zero line; each negative-control row sits right
+under its claim in another colour. A row without an interval (n < 2) shows its single
+difference, or nothing when no unit was paired.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+from replication.claims_stats import CONFIDENCE, ClaimResult, summary
+from replication.report import markdown_table
+from shared.config import atomic_write_text
+
+CONTROL_LABEL = "negative control (teacher signal permuted)"
+
+
+def _num(x: float | None, signed: bool = True) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+.2f}" if signed else f"{x:.2f}"
+
+
+def _effect(r: ClaimResult) -> str:
+    if r.mean is None:
+        return "-"
+    if r.low is None:
+        return f"{_num(r.mean)} (one unit)"
+    return f"{_num(r.mean)} [{_num(r.low)}, {_num(r.high)}]"
+
+
+def _verdict(r: ClaimResult) -> str:
+    text = r.verdict
+    if r.control:
+        text += {True: " (control passes)", False: " (CONTROL FAILS)", None: ""}[r.control_passes]
+    if r.missing:
+        text += "; no records: " + ", ".join(r.missing)
+    return text
+
+
+def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
+    """One row per claim and per negative control, with a summary line."""
+    s = summary(results)
+    pct = int(round(CONFIDENCE * 100))
+    rows = []
+    for r in results:
+        where = ", ".join(f"Table {p}" for p in r.printed)
+        name = f"`{r.claim_id}`" if not r.control else f"`{r.claim_id}` {CONTROL_LABEL}"
+        rows.append([name, r.statement if not r.control else "effect must vanish", r.arms, where,
+                     str(r.n), _effect(r), _num(r.published) if not r.control else "-", _verdict(r)])
+    lines = [f"## {title}", "",
+             f"Paired differences (points of {', '.join(sorted({r.metric for r in results})) or 'accuracy'}) "
+             f"between the two arms of each claim, over the seeds (and folds) both arms ran; "
+             f"mean [{pct} % t interval]. Verdict: reproduced = interval above 0 in the paper's "
+             "direction; contradicted = below 0; inconclusive = contains 0; too few seeds = n < 2.", "",
+             f"{s['reproduced']} of {s['claims']} claims reproduced, {s['contradicted']} contradicted, "
+             f"{s['inconclusive']} inconclusive, {s['too few seeds']} with too few seeds"
+             + (f"; negative controls: {s['controls_passing']} of {s['controls']} pass, "
+                f"{s['controls_failing']} fail." if s["controls"] else "."), "",
+             markdown_table(["claim", "statement", "arms (A - B)", "printed", "n",
+                             f"effect, points [{pct} % CI]", "published", "verdict"], rows)]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(results: Sequence[ClaimResult]) -> str:
+    return json.dumps({"confidence": CONFIDENCE, "summary": summary(results),
+                       "results": [r.to_dict() for r in results]}, indent=2) + "\n"
+
+
+def plot_forest(results: Sequence[ClaimResult], path: str | os.PathLike, dpi: int = 120) -> Path:
+    """PNG forest plot of the results (one line per claim, controls under their claim)."""
+    from replication.plots import _pyplot, _save
+
+    if not results:
+        raise ValueError(f"{path}: no claim results to plot")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.32 * len(results)))
+    labels, y = [], 0.0
+    ys = []
+    for r in results:
+        y -= 0.6 if r.control else 1.0              # a control sits right under its claim
+        ys.append(y)
+        labels.append(f"  control: {r.claim_id}" if r.control else r.claim_id)
+        colour = "tab:grey" if r.control else "tab:blue"
+        if r.low is not None:
+            ax.plot([r.low, r.high], [y, y], color=colour, lw=2)
+        if r.mean is not None:
+            ax.plot([r.mean], [y], "o", color=colour, ms=5)
+        if not r.control:
+            ax.plot([r.published], [y], "D", mfc="none", mec="tab:red", ms=6)
+    ax.axvline(0.0, color="black", lw=0.8, ls="--")
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel(f"paired difference, points (mean and {int(round(CONFIDENCE * 100))} % interval)")
+    handles = [plt.Line2D([], [], color="tab:blue", marker="o", lw=2, label="claim (measured)"),
+               plt.Line2D([], [], color="tab:grey", marker="o", lw=2, label=CONTROL_LABEL),
+               plt.Line2D([], [], ls="none", marker="D", mfc="none", mec="tab:red", label="published difference")]
+    ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
+              frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path, dpi)
+
+
+def write_report(results: Sequence[ClaimResult], out_dir: str | os.PathLike,
+                 title: str = "Claims", stem: str = "claims") -> dict[str, Path]:
+    """Writes <stem>.md, <stem>.json and <stem>.png under out_dir (atomically)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": out / f"{stem}.md", "json": out / f"{stem}.json", "plot": out / f"{stem}.png"}
+    atomic_write_text(paths["markdown"], markdown(results, title) + f"\n![forest plot]({stem}.png)\n")
+    atomic_write_text(paths["json"], to_json(results))
+    plot_forest(results, paths["plot"])
+    return paths
+
+
+__all__ = ["markdown", "plot_forest", "to_json", "write_report"]

@@ -1,0 +1,194 @@
+"""Claims statistics: pair a claim's arms by seed (and fold), paired differences, a 95 %
+t interval and a verdict.
+
+For a claim with terms ((s_1, arm_1), ..., (s_k, arm_k)) (replication/claims_data.py) and
+run records of its arms, each unit u = (fold, seed) present in every arm gives one paired
+difference d_u = sum_j s_j * value_j(u), in percent points (records store fractions; they
+are multiplied by 100 here). With n units, mean m and sample std s (n - 1):
+
+    interval = m -+ t_{0.975, n-1} * s / sqrt(n)        (scipy.stats.t)
+
+Verdict (the paper's direction is d > 0):
+    "reproduced"     interval above 0
+    "contradicted"   interval below 0
+    "inconclusive"   interval contains 0
+    "too few seeds"  n < 2 (no interval)
+A negative-control result (the same claim on runs with the teacher signal permuted)
+passes when it is not "reproduced": its effect must vanish (or turn against the claim).
+
+    results = evaluate(claims, records, control_records)   # records: [(path, RunRecord)]
+
+Nothing here imports a paper package.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from replication.claims_data import Arm, Claim
+
+CONFIDENCE = 0.95
+VERDICTS = ("reproduced", "contradicted", "inconclusive", "too few seeds")
+Unit = tuple            # (fold or None, seed)
+
+
+class ClaimsStatsError(ValueError):
+    """Records that cannot be paired (e.g. two records of one run at one seed)."""
+
+
+def unit_of(record: Any) -> Unit:
+    """(fold, seed) of a run record; fold from record.extra["fold"] when present, else None."""
+    extra = record.extra if isinstance(getattr(record, "extra", None), Mapping) else {}
+    return (extra.get("fold"), int(record.seed))
+
+
+def unit_label(unit: Unit) -> str:
+    fold, seed = unit
+    return f"seed {seed}" if fold is None else f"fold {fold} seed {seed}"
+
+
+def values_by_run(records: Iterable[tuple[Any, Any]], metric: str) -> dict[tuple[str, str], dict[Unit, float]]:
+    """(table, run) -> unit -> metric in percent, from (path, RunRecord) pairs.
+
+    Raises:
+      ClaimsStatsError: two records of one run at one unit (naming both files).
+    """
+    out: dict[tuple[str, str], dict[Unit, float]] = {}
+    where: dict[tuple[str, str, Unit], str] = {}
+    for path, rec in records:
+        value = (rec.metrics or {}).get(metric)
+        if value is None:
+            continue
+        unit = unit_of(rec)
+        key = (rec.table, rec.run, unit)
+        if key in where:
+            raise ClaimsStatsError(f"{path}: a second record of {rec.table} {rec.run} at {unit_label(unit)} "
+                                   f"(also {where[key]}); give one results root per arm set")
+        where[key] = str(path)
+        out.setdefault((rec.table, rec.run), {})[unit] = 100.0 * float(value)
+    return out
+
+
+def arm_values(arm: Arm, values: Mapping[tuple[str, str], Mapping[Unit, float]]) -> dict[Unit, float]:
+    """unit -> value of one arm: its run's value, or the best of its runs at that unit
+    (units where every run has a record)."""
+    per_run = [values.get((arm.table, run), {}) for run in arm.runs]
+    units = set(per_run[0]).intersection(*per_run[1:]) if per_run else set()
+    return {u: max(v[u] for v in per_run) for u in units}
+
+
+def t_interval(diffs: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float] | None:
+    """(mean, low, high) of the t interval over paired differences, or None when n < 2."""
+    n = len(diffs)
+    if n < 2:
+        return None
+    from scipy.stats import t
+    mean = sum(diffs) / n
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
+    half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def verdict_of(interval: tuple[float, float, float] | None) -> str:
+    if interval is None:
+        return "too few seeds"
+    _, low, high = interval
+    if low > 0:
+        return "reproduced"
+    if high < 0:
+        return "contradicted"
+    return "inconclusive"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim measured on one set of runs (the main runs, or the negative control's)."""
+    claim_id: str
+    paper: str
+    statement: str
+    kind: str
+    metric: str
+    arms: str                          # "A - B" or "(A - B) - (C - D)"
+    printed: tuple[str, ...]           # printed tables the arms come from
+    published: float                   # the paper's effect, points
+    control: bool                      # True: the negative-control row of the claim
+    units: tuple[str, ...]             # paired units, "seed 0", ...
+    differences: tuple[float, ...]     # d_u per unit, points
+    mean: float | None
+    low: float | None
+    high: float | None
+    verdict: str                       # one of VERDICTS
+    missing: tuple[str, ...] = ()      # arms without any record
+
+    @property
+    def n(self) -> int:
+        return len(self.differences)
+
+    @property
+    def control_passes(self) -> bool | None:
+        """Negative control: True when the effect vanished (not reproduced); None when
+        there are too few seeds to tell or this is not a control row."""
+        if not self.control or self.verdict == "too few seeds":
+            return None
+        return self.verdict != "reproduced"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out.update(n=self.n, control_passes=self.control_passes,
+                   printed=list(self.printed), units=list(self.units),
+                   differences=[round(d, 6) for d in self.differences], missing=list(self.missing))
+        return out
+
+
+def measure(claim: Claim, values: Mapping[tuple[str, str], Mapping[Unit, float]],
+            control: bool = False, confidence: float = CONFIDENCE) -> ClaimResult:
+    """The claim's paired differences over the units every arm has, interval and verdict."""
+    per_arm = [(sign, arm, arm_values(arm, values)) for sign, arm in claim.terms]
+    missing = tuple(dict.fromkeys(arm.label for _, arm, v in per_arm if not v))
+    units = sorted(set.intersection(*(set(v) for _, _, v in per_arm)),
+                   key=lambda u: (u[0] is not None, u[0] if u[0] is not None else 0, u[1]))
+    diffs = tuple(sum(sign * v[u] for sign, _, v in per_arm) for u in units)
+    interval = t_interval(diffs, confidence)
+    mean = interval[0] if interval else (diffs[0] if diffs else None)
+    return ClaimResult(
+        claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
+        metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
+        control=control, units=tuple(unit_label(u) for u in units), differences=diffs, mean=mean,
+        low=interval[1] if interval else None, high=interval[2] if interval else None,
+        verdict=verdict_of(interval), missing=missing)
+
+
+def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
+             control_records: Iterable[tuple[Any, Any]] | None = None,
+             confidence: float = CONFIDENCE) -> list[ClaimResult]:
+    """One result per claim on `records`, each followed by its negative-control result
+    (claims with control: true) when `control_records` are given."""
+    records, control_records = list(records), (list(control_records) if control_records is not None else None)
+    cache: dict[tuple[bool, str], dict] = {}
+
+    def values(ctrl: bool, metric: str):
+        if (ctrl, metric) not in cache:
+            cache[(ctrl, metric)] = values_by_run(control_records if ctrl else records, metric)
+        return cache[(ctrl, metric)]
+
+    out = []
+    for claim in claims:
+        out.append(measure(claim, values(False, claim.metric), False, confidence))
+        if claim.control and control_records is not None:
+            out.append(measure(claim, values(True, claim.metric), True, confidence))
+    return out
+
+
+def summary(results: Sequence[ClaimResult]) -> dict[str, Any]:
+    """Counts of verdicts over the main rows and of passing / failing controls."""
+    main = [r for r in results if not r.control]
+    ctrl = [r for r in results if r.control]
+    return {"claims": len(main), **{v: sum(r.verdict == v for r in main) for v in VERDICTS},
+            "controls": len(ctrl), "controls_passing": sum(r.control_passes is True for r in ctrl),
+            "controls_failing": sum(r.control_passes is False for r in ctrl)}
+
+
+__all__ = ["CONFIDENCE", "ClaimResult", "ClaimsStatsError", "VERDICTS", "arm_values", "evaluate",
+           "measure", "summary", "t_interval", "unit_label", "unit_of", "values_by_run", "verdict_of"]
