@@ -61,13 +61,14 @@ def _verdict(row: Mapping[str, Any]) -> str:
     return row["verdict"] + ("" if row.get("faithful", True) else " [not faithful]")
 
 
-CHECK_HEADERS = ("table", "run", "metric", "reference", "achieved mean ± std", "n", "delta", "verdict")
+CHECK_HEADERS = ("table", "run", "metric", "reference", "achieved mean ± std", "n", "delta", "band ±", "verdict")
 
 
 def check_rows(report: Any) -> list[list[str]]:
     """The check report as rows of strings (CHECK_HEADERS order)."""
     return [[r["table"], r["run"], _METRIC_LABEL.get(r["metric"], r["metric"]), _reference(r),
-             _achieved(r), str(r["n"]), _num(r.get("delta"), signed=True), _verdict(r)]
+             _achieved(r), str(r["n"]), _num(r.get("delta"), signed=True), _num(r.get("half_width")),
+             _verdict(r)]
             for r in _as_dict(report)["rows"]]
 
 
