@@ -139,6 +139,14 @@ NOT_STATED = ("train.epochs", "train.pool_epochs", "train.gru_epochs", "train.ve
               "distribute.")
 
 
+def paper_diff(params: Paper1Params) -> dict:
+    """{"keys": deviations_from_paper(params), "decisions": the register ids that switch them}
+    (record extra["paper_diff"]: a run on the real data set with a changed reading is still
+    compared with the paper, flagged with these)."""
+    from replication.decisions import paper_diff as register_diff
+    return register_diff(deviations_from_paper(params), "paper1")
+
+
 def deviations_from_paper(params: Paper1Params) -> list[str]:
     """Settings of `params` that differ from the paper's (the dataclass defaults)."""
     return [d for d in differences(params, Paper1Params())

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from paper1_ts.experiments import ModelJob, TableSpec
-from paper1_ts.params import Paper1Params, deviations_from_paper
+from paper1_ts.params import Paper1Params, deviations_from_paper, paper_diff
 from replication.store import JobStore, describe_key
 from replication.records import RecordExistsError, RunRecord, now_iso, run_dir, write_record
 from shared.config import to_dict
@@ -292,13 +292,14 @@ def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, che
     train_pending(plan, job_runner, echo)
     deviations = deviations_from_paper(p)
     config = config_fingerprint(p)
+    diff = paper_diff(p)
     decisions = sorted(set(COMMON_DECISIONS) | set(plan.table.decisions))
     records = []
     for run in plan.table.runs:
         for seed in plan.seeds:
             started = now_iso()
             metrics, extra = run_metrics(plan.systems[(run.name, seed)], plan.store, p, n_classes)
-            extra.update(plan_preset=plan.preset, store=str(plan.store.root), config=config)
+            extra.update(plan_preset=plan.preset, store=str(plan.store.root), config=config, paper_diff=diff)
             record = RunRecord(
                 table=plan.table.name, run=run.name, preset=plan.preset, seed=seed, metrics=metrics,
                 published_cell={"table": plan.table.number, "row": run.row, "column": run.column},

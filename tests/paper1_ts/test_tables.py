@@ -141,3 +141,31 @@ def test_params_reject_bad_values():
         Paper1Params(seeds=0)
     with pytest.raises(ValueError, match="preset"):
         resolve_params("gpu")
+
+
+def _preset_copy(tmp_path, source: str, name: str, changes: dict):
+    """A user's copy of presets/<source>.yaml under another name, with nested changes."""
+    import yaml
+    from paper1_ts.params import preset_path
+    from replication.claims import merge
+    data = merge(yaml.safe_load(preset_path(source).read_text()), changes)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_reference_choice_follows_the_config_not_the_preset_name(tmp_path):
+    """Issue 17: a renamed demo preset keeps the demo fingerprint (so it meets the demo
+    reference); one switch changed gives another fingerprint (no reference); a copied
+    paper preset with one reading changed names the key and its register entry."""
+    demo = tables.config_fingerprint(resolve_params("demo"))
+    renamed = tables.config_fingerprint(resolve_params(_preset_copy(tmp_path, "demo", "my_demo", {})))
+    assert renamed == demo
+    switched = tables.config_fingerprint(resolve_params(
+        _preset_copy(tmp_path, "demo", "my_demo2", {"ts": {"teacher_mode": "as_printed"}})))
+    assert switched["hash"] != demo["hash"] and switched["fields"]["ts.teacher_mode"] == "as_printed"
+    assert tables.paper_diff(resolve_params("paper")) == {"keys": [], "decisions": []}
+    mine = tables.paper_diff(resolve_params(_preset_copy(tmp_path, "paper", "my_paper",
+                                                         {"ts": {"teacher_mode": "as_printed"}})))
+    assert mine == {"keys": ["ts.teacher_mode: 'as_printed' (paper: 'hinton')"],
+                    "decisions": ["p1-temperature-form"]}
