@@ -79,14 +79,25 @@ class Plan:
         return [j for j in self.jobs if not self.store.has(j.key)]
 
 
+# Fields of CyclicParams that only distillation reads (soft labels, P_bar, the KL term):
+# an independent job leaves them out of its key, so switching one of them (a negative
+# control, the KL direction, T) retrains the distilled branches and reuses the baselines.
+DISTILLATION_ONLY = ("temperature", "kl_direction", "kl_weight", "t_squared", "soft_label_crops",
+                     "soft_label_average", "aggregate_signal")
+
+
 def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
          data: backend.DataContext) -> Job:
+    training = backend.describe_training(params)
+    if kind == "independent":
+        training = {**training, "cyclic": {k: v for k, v in training["cyclic"].items()
+                                           if k not in DISTILLATION_ONLY}}
     description = {
         "kind": kind,
         "seed": seed,
         "data": data.describe(),
         "branches": [backend.describe_branch(b, params, data) for b in branches],
-        "training": backend.describe_training(params),
+        "training": training,
     }
     return Job(kind, branches, seed, describe_key(description), description)
 

@@ -14,7 +14,9 @@ and never by the harness core) into <results>/runs; with --control, run the same
 again with the teacher signal permuted (a preset overlay written under
 <results>/control/presets: ts.teacher_signal = permuted for paper 1,
 training_overrides.cyclic.aggregate_signal = permuted for paper 2) into
-<results>/control, a separate job store, so no model is shared between the two; then
+<results>/control, whose job stores are links to those of <results>/runs: the switch
+enters the store key of every distilled model only, so the one-hot baselines, teachers
+and independent branches are trained once and shared (tests prove the keys); then
 pair, test and write <results>/claims.{md,json,png} (replication/claims_stats.py,
 claims_report.py). Trained models come from the job stores on a rerun.
 
@@ -25,6 +27,7 @@ claim is not reproduced or a negative control is; 2 on bad input.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -69,6 +72,28 @@ def write_overlay(paper: str, out_dir: Path) -> Path:
     atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + the negative-control switch "
                             "(written by python -m replication.claims)\n" + yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+STORE_DIRS = ("paper1/_store", "paper2/_store")     # under a results root (paper*/tables.py STORE_DIR)
+
+
+def share_stores(runs: Path, control: Path) -> None:
+    """Makes <control>/paper*/_store links to <runs>/paper*/_store (created when missing).
+
+    Raises:
+      FileExistsError: a control store is already a real folder (an older layout): it is
+        not replaced without the user removing it.
+    """
+    for store in STORE_DIRS:
+        target, link = runs / store, control / store
+        target.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() and link.resolve() == target.resolve():
+            continue
+        if link.exists() or link.is_symlink():
+            raise FileExistsError(f"{link} exists and is not a link to {target}; remove it to share "
+                                  "the job store of the matched runs")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(target.resolve(), link.parent.resolve()), target_is_directory=True)
 
 
 def table_argument(table: str) -> tuple[str, str]:
@@ -160,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         failures += run_tables(tables, runs, {"paper1": "demo", "paper2": "demo"}, args.data_root, args.seeds)
         if args.control:
             presets = {p: str(write_overlay(p, control / "presets")) for p in BASE_PRESETS}
+            share_stores(runs, control)
             failures += run_tables(tables, control, presets, args.data_root, args.seeds)
     wanted = set(tables)
     records = [(p, r) for p, r in (find_records([runs]) if runs.exists() else []) if r.table in wanted]

@@ -21,8 +21,9 @@ def _copy(tmp_path: Path, source: str, name: str, **changes) -> Path:
 
 
 def _fingerprints(params) -> dict:
+    """(run, job kind) -> config hash of the run's record."""
     plan = plan_table(table_by_number("VII"), params, seeds=1, require_data=False)
-    return {run: run_fingerprint(job)["hash"] for (run, _), job in plan.job_of.items()}
+    return {(run, job.kind): run_fingerprint(job)["hash"] for (run, _), job in plan.job_of.items()}
 
 
 def test_a_renamed_demo_preset_keeps_the_fingerprint_and_a_changed_one_does_not(tmp_path):
@@ -31,7 +32,9 @@ def test_a_renamed_demo_preset_keeps_the_fingerprint_and_a_changed_one_does_not(
     assert renamed == demo
     changed = _fingerprints(resolve_params(str(_copy(
         tmp_path, "demo", "my_demo2", preset="my_demo", training_overrides={"cyclic": {"kl_direction": "reverse"}}))))
-    assert all(changed[run] != demo[run] for run in demo)     # the training settings enter every job
+    # the KL direction decides every distilled run; the independent baselines never read it
+    assert all((changed[run] != demo[run]) == (run[1] == "cyclic") for run in demo)
+    assert {kind for _, kind in demo} == {"independent", "cyclic"}
 
 
 def test_paper_diff_names_the_changed_switch_and_its_register_entry(tmp_path):

@@ -62,3 +62,18 @@ def test_table_arguments():
     assert driver.table_argument("paper2/tableVII") == ("paper2", "VII")
     with pytest.raises(ValueError, match="paper3/table1"):
         driver.table_argument("paper3/table1")
+
+
+def test_control_runs_share_the_job_stores_of_the_matched_runs(tmp_path):
+    from replication.claims import STORE_DIRS, share_stores
+    runs, control = tmp_path / "runs", tmp_path / "control"
+    share_stores(runs, control)
+    share_stores(runs, control)                                   # idempotent
+    for store in STORE_DIRS:
+        assert (control / store).is_symlink() and (control / store).resolve() == (runs / store).resolve()
+        (runs / store / "marker").write_text("x")
+        assert (control / store / "marker").read_text() == "x"
+    other = tmp_path / "c2"
+    (other / STORE_DIRS[0]).mkdir(parents=True)                     # a real folder is never replaced
+    with pytest.raises(FileExistsError, match="not a link"):
+        share_stores(runs, other)
