@@ -25,6 +25,9 @@ from typing import Callable, Sequence
 # `python -m replication.demo --record-timing` (with the host it was measured on); the
 # plan printed first turns it into an estimate.
 TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "demo" / "main_job_timing.json"
+# The claims report the kit measured over >= 5 seeds with negative controls
+# (python -m replication.claims ..., see README "Does distillation work here?").
+RECORDED_CLAIMS = Path(__file__).resolve().parents[1] / "docs" / "results" / "claims" / "claims.json"
 HEADLINE = ("paper1:6", "paper2:VII")       # paper 1's headline (77.36 %), paper 2's TUT table
 ALL = ("paper1:1", "paper1:4", "paper1:5", "paper1:6",
        "paper2:I", "paper2:II", "paper2:III", "paper2:IV", "paper2:V", "paper2:VI", "paper2:VII")
@@ -148,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      "--markdown", str(results / "check.md"),
                                      "--json", str(results / "check.json")]), "check", timings) != 0:
             failures.append("checker")
+    if results.exists():
+        try:
+            text = headline_claims(results, tables)
+        except Exception as err:          # the claims summary must never hide the job's verdict
+            text = f"headline claims: not available ({type(err).__name__}: {err})"
+        if text:
+            print("\n" + text)
     print(f"\nmain job: {(time.monotonic() - started) / 60:.1f} min")
     if args.record_timing:
         _record_timing(timings)
@@ -157,6 +167,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"demo: all steps passed; check report in {results / 'check.md'}")
     return 0
+
+
+def table_name(spec: str) -> str:
+    """"paper1:6" -> "paper1/table6" (registry name)."""
+    paper, _, table = spec.partition(":")
+    return f"{paper}/table{table}"
+
+
+def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECORDED_CLAIMS) -> str:
+    """The papers' claims whose arms the main job ran: this run's paired effect (an
+    interval needs >= 2 seeds) beside the kit's recorded multi-seed report and its
+    negative control, so a new user sees first whether distillation works here."""
+    from replication.claims import select_claims
+    from replication.claims_data import load_claims
+    from replication.claims_stats import evaluate
+    from replication.records import find_records
+    names = [table_name(spec) for spec in tables]
+    claims = select_claims(load_claims(), names, None)
+    if not claims:
+        return ""
+    records = [(p, r) for p, r in find_records([results]) if r.table in names]
+    mine = {r.claim_id: r for r in evaluate(claims, records, None)}
+    try:
+        saved = json.loads(recorded.read_text(encoding="utf-8"))["results"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        saved = []
+    before = {(r["claim_id"], r["control"]): r for r in saved}
+
+    def effect(mean, low, high, n) -> str:
+        if mean is None:
+            return "-"
+        return f"{mean:+.1f}" + (f" [{low:+.1f}, {high:+.1f}]" if low is not None else "") + f" (n={n})"
+
+    lines = ["Headline claims (paired differences in accuracy points; interval = 95 % t):",
+             f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':34s} {'negative control'}"]
+    for claim in claims:
+        r = mine[claim.id]
+        rec, ctrl = before.get((claim.id, False)), before.get((claim.id, True))
+        rec_text = (f"{effect(rec['mean'], rec['low'], rec['high'], rec['n'])} {rec['verdict']}"
+                    if rec else "not recorded")
+        ctrl_text = (f"{ctrl['verdict']} ({'passes' if ctrl.get('control_passes') else 'FAILS'})"
+                     if ctrl and ctrl.get("control_passes") is not None else "-")
+        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:34s} {ctrl_text}")
+    lines.append(f"  (statements, published effects and the forest plot: {recorded.with_suffix('.md').name} "
+                 f"in {recorded.parent.relative_to(recorded.parents[3]) if len(recorded.parents) > 3 else recorded.parent})")
+    return "\n".join(lines)
 
 
 def _record_timing(timings: dict[str, float], path: Path = TIMING_FILE) -> None:

@@ -71,3 +71,24 @@ def test_record_timing_writes_every_step(calls, tmp_path, monkeypatch):
     assert demo.main(["--results", str(tmp_path / "r"), "--record-timing"]) == 0
     steps = __import__("json").loads(target.read_text())
     assert set(steps) == {"data", "shapes", "paper1:6", "paper2:VII"}      # no results: no check step
+
+
+def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
+    import json
+    from replication.records import RunRecord, write_record
+    for seed, (w, wo) in enumerate([(0.62, 0.60), (0.65, 0.61)]):
+        for run, acc in (("spec_w_ts", w), ("spec_wo_ts", wo)):
+            write_record(RunRecord(table="paper1/table6", run=run, preset="demo", seed=seed,
+                                   metrics={"accuracy": acc}, dataset="demo", host={"t": 1}), tmp_path / "r")
+    recorded = tmp_path / "docs" / "results" / "claims" / "claims.json"
+    recorded.parent.mkdir(parents=True)
+    recorded.write_text(json.dumps({"results": [
+        {"claim_id": "p1-ts-beats-onehot-spec", "control": False, "mean": 1.5, "low": 0.2, "high": 2.8,
+         "n": 5, "verdict": "reproduced"},
+        {"claim_id": "p1-ts-beats-onehot-spec", "control": True, "mean": -0.5, "low": -2.0, "high": 1.0,
+         "n": 5, "verdict": "inconclusive", "control_passes": True}]}))
+    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
+    line = next(l for l in text.splitlines() if "p1-ts-beats-onehot-spec" in l)
+    assert "+3.0 [" in line and "(n=2)" in line                   # this run: mean of +2 and +4 points
+    assert "+1.5 [+0.2, +2.8] (n=5) reproduced" in line and "inconclusive (passes)" in line
+    assert "p1-ts-beats-onehot-raw" in text and "not recorded" in text   # arms without records: no number
