@@ -208,7 +208,9 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
 
     outputs: "labels" [clips] int, "clip_ids" [clips] str, and per branch i
       "probs_i" / "logits_i" [clips, C] audio-level (crops averaged) on the test split.
-    info: "faithful", "deviations", "decisions", "started", "history".
+    info: "faithful", "deviations", "decisions", "started", "history" (every row of the
+      run, one per (branch, pass), a few floats each: replication/claims_curves.py reads
+      the loss curves from it).
     """
     import keras
     from paper2_multirep.branches import build_branch
@@ -265,7 +267,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
         outputs[f"logits_{i}"] = np.asarray(out.logits, dtype=np.float32)
     info = {"faithful": faithful, "deviations": notes, "started": started,
             "history": [{k: (float(v) if isinstance(v, (float, np.floating)) else v)
-                         for k, v in row.items()} for row in (history or [])][-8:]}
+                         for k, v in row.items()} for row in (history or [])]}
     return outputs, info
 
 

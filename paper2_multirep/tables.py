@@ -84,6 +84,11 @@ class Plan:
 # control, the KL direction, T) retrains the distilled branches and reuses the baselines.
 DISTILLATION_ONLY = ("temperature", "kl_direction", "kl_weight", "t_squared", "soft_label_crops",
                      "soft_label_average", "aggregate_signal")
+# Fields of CyclicParams that only the independent baseline reads, with the value a cyclic
+# job's key always carries: switching the baseline's budget (the claims' equal-budget arm,
+# register p2-epoch-accounting) retrains the baselines and reuses the distilled groups. The
+# faithful value is kept rather than the field dropped, so keys of existing faithful stores hold.
+INDEPENDENT_ONLY = {"independent_budget": "epochs"}
 
 
 def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
@@ -92,6 +97,8 @@ def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Experim
     if kind == "independent":
         training = {**training, "cyclic": {k: v for k, v in training["cyclic"].items()
                                            if k not in DISTILLATION_ONLY}}
+    else:
+        training = {**training, "cyclic": {**training["cyclic"], **INDEPENDENT_ONLY}}
     description = {
         "kind": kind,
         "seed": seed,
@@ -164,16 +171,21 @@ def execute_job(plan: Plan, job: Job, log: Callable[[str], None] = print) -> Non
     plan.store.save(job.key, job.description, outputs, info)
 
 
+def reported_branches(run: RunSpec) -> list[int]:
+    """Indices, in the run's job, of the branches whose outputs the run reports (record
+    extra["branches"]; replication/claims_curves.py reads their loss curves)."""
+    if run.kind == "independent":
+        return [0]
+    if run.kind == "distilled":
+        return [run.group.branches.index(run.branch)]
+    return list(range(len(run.group.branches)))
+
+
 def _branch_probs(plan: Plan, run: RunSpec, seed: int) -> tuple[list[np.ndarray], dict, np.ndarray]:
     """Test probabilities of the branches a run reports, the job info and the labels."""
     job = plan.job_of[(run.run, seed)]
     outputs, payload = plan.store.load(job.key)
-    labels = outputs["labels"]
-    if run.kind == "independent":
-        return [outputs["probs_0"]], payload["info"], labels
-    if run.kind == "distilled":
-        return [outputs[f"probs_{run.group.branches.index(run.branch)}"]], payload["info"], labels
-    return [outputs[f"probs_{i}"] for i in range(len(run.group.branches))], payload["info"], labels
+    return [outputs[f"probs_{i}"] for i in reported_branches(run)], payload["info"], outputs["labels"]
 
 
 # ExperimentParams fields that cannot change a run's numbers (names, paths, seed counts,
@@ -223,7 +235,8 @@ def records_for(plan: Plan) -> list[RunRecord]:
                 decisions=sorted(set(DECISIONS) | set(info.get("decisions", []))),
                 dataset=plan.data.name,
                 extra={"kind": run.kind, "group": run.group.label,
-                       "job": plan.job_of[(run.run, seed)].key, "test_clips": int(len(labels)),
+                       "job": plan.job_of[(run.run, seed)].key, "branches": reported_branches(run),
+                       "test_clips": int(len(labels)),
                        "job_seconds": info.get("seconds"), "test_split": plan.data.test_split,
                        "config": run_fingerprint(plan.job_of[(run.run, seed)]), "paper_diff": diff},
                 started=info.get("started", ""), finished=info.get("finished", "")))

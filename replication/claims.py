@@ -3,7 +3,7 @@ reports each claim with a 95 % interval, beside its negative control.
 
     python -m replication.claims --paper 1 --dataset demo --seeds 5 --results results/claims
     python -m replication.claims --paper all --seeds 5 --control --results results/claims
-    python -m replication.claims --paper 2 --tables paper2/tableVII --seeds 3 --control
+    python -m replication.claims --paper 2 --tables paper2/tableVII --seeds 3 --control --equal-budget
 
 Steps: load data/claims/*.yaml (replication/claims_data.py), keep the chosen paper's
 claims (and, with --tables / --claims, only those whose arms lie in the given tables /
@@ -17,8 +17,16 @@ training_overrides.cyclic.aggregate_signal = permuted for paper 2) into
 <results>/control, whose job stores are links to those of <results>/runs: the switch
 enters the store key of every distilled model only, so the one-hot baselines, teachers
 and independent branches are trained once and shared (tests prove the keys); then
-pair, test and write <results>/claims.{md,json,png} (replication/claims_stats.py,
-claims_report.py). Trained models come from the job stores on a rerun.
+with --equal-budget, run the paper-2 tables of the claims whose arm has `variant:
+equal_budget` (claims_data.py) with the independent branches given the distilled
+branch's passes (overlay training_overrides.cyclic.independent_budget = passes, register
+p2-epoch-accounting) into <results>/equal_budget, stores linked the same way: only the
+independent jobs change key, the distilled groups are shared (tests prove it); without
+the option those claims are left out. Then pair, test and write
+<results>/claims.{md,json,png} (replication/claims_stats.py, claims_report.py), each claim
+with whether its arms' training loss levelled off, read from the job stores the records
+name (replication/claims_curves.py, convergence.py). Trained models come from the job
+stores on a rerun.
 
 Exit status: 0 when every step ran (whatever the verdicts); with --strict, 1 also when a
 claim is not reproduced or a negative control is; 2 on bad input.
@@ -39,6 +47,11 @@ BASE_PRESETS = {"paper1": REPO / "paper1_ts" / "presets" / "demo.yaml",
 CONTROL_OVERLAYS: dict[str, dict[str, Any]] = {
     "paper1": {"ts": {"teacher_signal": "permuted"}},                                  # register p1-teacher-signal
     "paper2": {"training_overrides": {"cyclic": {"aggregate_signal": "permuted"}}},    # register p2-aggregate-signal
+}
+# Arm variants (replication/claims_data.py VARIANTS): variant -> paper -> overlay of its demo preset.
+VARIANT_OVERLAYS: dict[str, dict[str, dict[str, Any]]] = {
+    # register p2-epoch-accounting: the independent branch trains the distilled branch's passes
+    "equal_budget": {"paper2": {"training_overrides": {"cyclic": {"independent_budget": "passes"}}}},
 }
 
 
@@ -62,14 +75,17 @@ def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def write_overlay(paper: str, out_dir: Path) -> Path:
-    """The demo preset of `paper` with the negative-control switch on, as a YAML file."""
+def write_overlay(paper: str, out_dir: Path, variant: str = "permuted") -> Path:
+    """The demo preset of `paper` with the negative-control switch on ("permuted"), or with
+    the overlay of an arm variant (a key of VARIANT_OVERLAYS), as a YAML file."""
     import yaml
     from shared.config import atomic_write_text, read_yaml
-    data = merge(read_yaml(BASE_PRESETS[paper]), CONTROL_OVERLAYS[paper])
-    path = out_dir / f"{paper}_demo_permuted.yaml"
+    overlay = CONTROL_OVERLAYS[paper] if variant == "permuted" else VARIANT_OVERLAYS[variant][paper]
+    what = "the negative-control switch" if variant == "permuted" else f"the {variant} arm variant"
+    data = merge(read_yaml(BASE_PRESETS[paper]), overlay)
+    path = out_dir / f"{paper}_demo_{variant}.yaml"
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + the negative-control switch "
+    atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + {what} "
                             "(written by python -m replication.claims)\n" + yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -129,10 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, default="demo")
     p.add_argument("--data-root", default="data/datasets/demo", help="demo data root")
     p.add_argument("--seeds", type=int, default=5, help="seeds per run (default 5; >= 2 for an interval)")
-    p.add_argument("--results", default="results/claims", help="root of runs/, control/ and the report")
+    p.add_argument("--results", default="results/claims", help="root of runs/, control/, equal_budget/ and the report")
     p.add_argument("--control", action="store_true", help="also run the negative controls (teacher signal permuted)")
     p.add_argument("--tables", nargs="+", default=None, metavar="PAPER/TABLE",
                    help="only claims whose arms all lie in these tables, e.g. paper1/table6 paper2/tableVII")
+    p.add_argument("--equal-budget", action="store_true",
+                   help="also run the paper-2 independent branches with the distilled branch's passes "
+                        "and report the claims whose arm has variant: equal_budget")
     p.add_argument("--claims", nargs="+", default=None, metavar="ID", help="only these claim ids")
     p.add_argument("--report-only", action="store_true", help="train nothing: report from the records present")
     p.add_argument("--strict", action="store_true",
@@ -140,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def select_claims(claims: Sequence[Any], tables: Sequence[str] | None, ids: Sequence[str] | None) -> list[Any]:
-    """Claims filtered by table set and ids (an unknown id is a ValueError naming the known ones)."""
+def select_claims(claims: Sequence[Any], tables: Sequence[str] | None, ids: Sequence[str] | None,
+                  variants: Sequence[str] = ()) -> list[Any]:
+    """Claims filtered by table set and ids (an unknown id is a ValueError naming the known ones);
+    a claim with an arm variant (e.g. equal_budget) stays only when its variant is in `variants`."""
     if ids:
         known = {c.id for c in claims}
         unknown = sorted(set(ids) - known)
@@ -150,33 +171,45 @@ def select_claims(claims: Sequence[Any], tables: Sequence[str] | None, ids: Sequ
         claims = [c for c in claims if c.id in ids]
     if tables:
         claims = [c for c in claims if {a.table for a in c.arms} <= set(tables)]
-    return list(claims)
+    return [c for c in claims if all(not a.variant or a.variant in variants for a in c.arms)]
+
+
+def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
+    """(path, RunRecord) of the given tables found under a results root ([] when absent)."""
+    from replication.records import find_records
+    return [(p, r) for p, r in (find_records([root]) if root.exists() else []) if r.table in tables]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from replication.claims_curves import levelling_index
     from replication.claims_data import ClaimsError, claims_of, load_claims, tables_needed
     from replication.claims_report import write_report
-    from replication.claims_stats import evaluate, summary
-    from replication.records import find_records
+    from replication.claims_stats import CONTROL, MAIN, evaluate, summary
 
     args = build_parser().parse_args(argv)
     paper = "all" if args.paper == "all" else f"paper{args.paper}"
+    variants = ["equal_budget"] if args.equal_budget else []
     try:
-        claims = select_claims(claims_of(load_claims(), paper), args.tables, args.claims)
+        every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
+        claims = select_claims(every, None, None, variants)
     except (ClaimsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if len(every) > len(claims):
+        print(f"{len(every) - len(claims)} claim(s) with an equal-budget arm left out (pass --equal-budget)")
     if not claims:
-        print("error: no claim left after --paper / --tables / --claims", file=sys.stderr)
+        print("error: no claim left after --paper / --tables / --claims / --equal-budget", file=sys.stderr)
         return 2
     if args.seeds < 1:
         print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
         return 2
     tables = tables_needed(claims)
+    variant_tables = {v: tables_needed(claims, v) for v in variants}
     root = Path(args.results)
-    runs, control = root / "runs", root / "control"
+    runs, control = root / MAIN, root / CONTROL
     print(f"{len(claims)} claim(s) over {len(tables)} table(s): {', '.join(tables)}; "
-          f"{args.seeds} seed(s); controls {'on' if args.control else 'off'}", flush=True)
+          f"{args.seeds} seed(s); controls {'on' if args.control else 'off'}; "
+          f"equal-budget arms {'on' if args.equal_budget else 'off'}", flush=True)
     failures: list[str] = []
     if not args.report_only:
         from replication.data import main as data_main
@@ -187,13 +220,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             presets = {p: str(write_overlay(p, control / "presets")) for p in BASE_PRESETS}
             share_stores(runs, control)
             failures += run_tables(tables, control, presets, args.data_root, args.seeds)
+        for variant, needed in variant_tables.items():
+            presets = {p: str(write_overlay(p, root / variant / "presets", variant))
+                       for p in VARIANT_OVERLAYS[variant]}
+            share_stores(runs, root / variant)
+            failures += run_tables(needed, root / variant, presets, args.data_root, args.seeds)
     wanted = set(tables)
-    records = [(p, r) for p, r in (find_records([runs]) if runs.exists() else []) if r.table in wanted]
+    records = records_under(runs, wanted)
+    levelling = {MAIN: levelling_index(records, runs)}
     control_records = None
     if args.control:
-        control_records = [(p, r) for p, r in (find_records([control]) if control.exists() else [])
-                           if r.table in wanted]
-    results = evaluate(claims, records, control_records)
+        control_records = records_under(control, wanted)
+        levelling[CONTROL] = levelling_index(control_records, control)
+    variant_records = {v: records_under(root / v, set(t)) for v, t in variant_tables.items()}
+    for variant, recs in variant_records.items():
+        levelling[variant] = levelling_index(recs, root / variant)
+    results = evaluate(claims, records, control_records, variant_records=variant_records, levelling=levelling)
     paths = write_report(results, root, title=f"Claims ({args.dataset} data, {args.seeds} seed(s))")
     print(paths["markdown"].read_text())
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")

@@ -25,6 +25,13 @@ one (replication/claims_stats.py). A file:
         control: true                        # also run with the teacher signal permuted
         note: ...                            # optional
 
+An arm may add `variant: equal_budget` (paper 2 only): its records come from the runs made
+with the independent branches given the distilled branch's passes (register
+p2-epoch-accounting, `python -m replication.claims --equal-budget`, <results>/equal_budget)
+instead of the faithful runs. Its published value is the same printed cell (the paper
+compared with Q-epoch baselines). A claim with a variant arm has no negative control
+(control: false): the faithful claim's control already tests the wiring.
+
 A missing or unknown key, an unknown table or run, a published-only run, a published
 effect against the claimed direction or a duplicate id is a ClaimsError naming the file
 and the key. Nothing here imports a paper package.
@@ -47,6 +54,10 @@ _COMMON_KEYS = ("id", "statement", "kind", "metric", "control")
 _OPTIONAL_KEYS = ("note",)
 _KIND_KEYS = {"difference": ("higher", "lower"), "gain_difference": ("larger_gain", "smaller_gain")}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# Arm variants: name -> (papers that have it, what it means). The name is also the folder of
+# the results root its records are read from (replication/claims.py).
+VARIANTS = {"equal_budget": (("paper2",), "independent branches trained for the distilled branch's passes "
+                                          "(training_overrides.cyclic.independent_budget = passes)")}
 
 
 class ClaimsError(ValueError):
@@ -62,6 +73,7 @@ class Arm:
     """One side of a claim: a run of a table, or the best (per seed) of several runs."""
     table: str                     # registry name, "paper1/table6"
     runs: tuple[str, ...]          # one run, or >= 2 for "best_of"
+    variant: str = ""              # "" = the faithful runs; else a key of VARIANTS
 
     @property
     def best_of(self) -> bool:
@@ -70,7 +82,7 @@ class Arm:
     @property
     def label(self) -> str:
         name = self.runs[0] if not self.best_of else "best of (" + ", ".join(self.runs) + ")"
-        return f"{self.table} {name}"
+        return f"{self.table} {name}" + (f" [{self.variant.replace('_', ' ')}]" if self.variant else "")
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,14 @@ def _arm(where: str, raw: Any, paper: str, published: Published, metric: str) ->
     if not isinstance(raw, Mapping):
         raise ClaimsError(f"{where}: an arm is {{table, run}} or {{table, best_of: [runs]}}, got {raw!r}")
     run_key = "best_of" if "best_of" in raw else "run"
-    _keys(where, raw, ("table", run_key))
+    _keys(where, raw, ("table", run_key), ("variant",))
+    variant = raw.get("variant", "")
+    if "variant" in raw:
+        if variant not in VARIANTS:
+            raise ClaimsError(f"{where}.variant: {variant!r} unknown (choose from {', '.join(VARIANTS)})")
+        if paper not in VARIANTS[variant][0]:
+            raise ClaimsError(f"{where}.variant: '{variant}' exists for {', '.join(VARIANTS[variant][0])} "
+                              f"only, not {paper}")
     table = raw["table"]
     if not isinstance(table, str) or not table.startswith(paper + "/"):
         raise ClaimsError(f"{where}.table: {table!r} is not a table of {paper}")
@@ -144,7 +163,7 @@ def _arm(where: str, raw: Any, paper: str, published: Published, metric: str) ->
         if not cell.rerun:
             raise ClaimsError(f"{where}: '{table}' run '{run}' is published only (the kit does not run it)")
         values.append(cell.value)
-    return Arm(table, tuple(runs)), max(values)
+    return Arm(table, tuple(runs), variant), max(values)
 
 
 def _claim(path: Path, index: int, raw: Any, paper: str, published: Published) -> Claim:
@@ -178,6 +197,9 @@ def _claim(path: Path, index: int, raw: Any, paper: str, published: Published) -
         arm, value = _arm(f"{where}.{key}", arm_raw, paper, published, metric)
         terms.append((sign, arm))
         effect += sign * value
+    if raw["control"] and any(arm.variant for _, arm in terms):
+        raise ClaimsError(f"{where}.control: a claim with a variant arm has no negative control "
+                          "(set control: false; the faithful claim's control tests the wiring)")
     if len({arm for _, arm in terms}) != len(terms):
         raise ClaimsError(f"{where}: an arm appears twice (the effect would not depend on it)")
     effect = round(effect, 6)
@@ -234,10 +256,16 @@ def claims_of(claims: Sequence[Claim], paper: str) -> list[Claim]:
     return [c for c in claims if c.paper == paper]
 
 
-def tables_needed(claims: Sequence[Claim]) -> list[str]:
-    """Registry names of the tables whose runs the claims compare, sorted."""
-    return sorted({arm.table for c in claims for arm in c.arms})
+def tables_needed(claims: Sequence[Claim], variant: str | None = None) -> list[str]:
+    """Registry names of the tables whose runs the claims compare, sorted; with `variant`,
+    only the tables of the arms of that variant (the runs a variant root needs)."""
+    return sorted({arm.table for c in claims for arm in c.arms if variant is None or arm.variant == variant})
 
 
-__all__ = ["Arm", "Claim", "ClaimsError", "KINDS", "claims_of", "default_claims_dir", "load_claims",
-           "load_claims_file", "tables_needed"]
+def variants_of(claims: Sequence[Claim]) -> list[str]:
+    """The arm variants the claims use, sorted."""
+    return sorted({arm.variant for c in claims for arm in c.arms if arm.variant})
+
+
+__all__ = ["Arm", "Claim", "ClaimsError", "KINDS", "VARIANTS", "claims_of", "default_claims_dir", "load_claims",
+           "load_claims_file", "tables_needed", "variants_of"]

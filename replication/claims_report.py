@@ -6,7 +6,9 @@
 Forest plot: one line per claim (paired mean difference and its 95 % interval, points),
 the published difference as a marker, a zero line; each negative-control row sits right
 under its claim in another colour. A row without an interval (n < 2) shows its single
-difference, or nothing when no unit was paired.
+difference, or nothing when no unit was paired. A hollow point marks a row with an arm
+whose training loss did not level off, or whose curve is unknown (replication/convergence.py):
+a claim whose arms have not levelled off is not evidence either way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from replication.claims_stats import CONFIDENCE, ClaimResult, summary
+from replication.convergence import MIN_WINDOW, THRESHOLD, ArmLevelling
 from replication.report import markdown_table
 from shared.config import atomic_write_text
 
@@ -46,6 +49,41 @@ def _verdict(r: ClaimResult) -> str:
     return text
 
 
+ARM_LETTERS = "ABCDEFGH"
+NOT_EVIDENCE = "A claim whose arms have not levelled off is not evidence either way."
+
+
+def _arm_levelling(letter: str, a: ArmLevelling) -> str:
+    state = {True: "yes", False: "no", None: "unknown"}[a.levelled]
+    facts = []
+    if a.worst_drop is not None:
+        facts.append(f"drop {100 * a.worst_drop:+.1f} %")
+    if a.not_levelled:
+        facts.append(f"{a.not_levelled} of {a.models} model(s) not levelled")
+    if a.worst_drop is None and a.min_epochs is not None:
+        facts.append(f"too short: {a.min_epochs} epochs")
+    if a.unknown:
+        facts.append(f"{a.unknown} of {a.models} without a curve")
+    return f"{letter} {state}" + (f" ({', '.join(facts)})" if facts else "")
+
+
+def _levelling(r: ClaimResult) -> str:
+    if not r.levelling:
+        return "-"
+    return "; ".join(_arm_levelling(ARM_LETTERS[i], a) for i, a in enumerate(r.levelling))
+
+
+def levelling_summary(results: Sequence[ClaimResult]) -> str:
+    """The summary sentence on levelling ("" when the results carry none)."""
+    if not any(r.levelling for r in results):
+        return ""
+    s = summary(results)
+    return (f"Training loss levelled off (it fell by less than {100 * THRESHOLD:.0f} % over the last quarter "
+            f"of training, at least {MIN_WINDOW} epochs; worst model shown) in every arm of {s['levelled']} "
+            f"of {s['claims']} claims; {s['not_levelled']} claim(s) have an arm that did not level off and "
+            f"{s['levelling_unknown']} an arm without a readable loss curve. {NOT_EVIDENCE}")
+
+
 def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
     """One row per claim and per negative control, with a summary line."""
     s = summary(results)
@@ -55,7 +93,8 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
         where = ", ".join(f"Table {p}" for p in r.printed)
         name = f"`{r.claim_id}`" if not r.control else f"`{r.claim_id}` {CONTROL_LABEL}"
         rows.append([name, r.statement if not r.control else "effect must vanish", r.arms, where,
-                     str(r.n), _effect(r), _num(r.published) if not r.control else "-", _verdict(r)])
+                     str(r.n), _effect(r), _num(r.published) if not r.control else "-", _verdict(r),
+                     _levelling(r)])
     lines = [f"## {title}", "",
              f"Paired differences (points of {', '.join(sorted({r.metric for r in results})) or 'accuracy'}) "
              f"between the two arms of each claim, over the seeds (and folds) both arms ran; "
@@ -64,14 +103,19 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
              f"{s['reproduced']} of {s['claims']} claims reproduced, {s['contradicted']} contradicted, "
              f"{s['inconclusive']} inconclusive, {s['too few seeds']} with too few seeds"
              + (f"; negative controls: {s['controls_passing']} of {s['controls']} pass, "
-                f"{s['controls_failing']} fail." if s["controls"] else "."), "",
-             markdown_table(["claim", "statement", "arms (A - B)", "printed", "n",
-                             f"effect, points [{pct} % CI]", "published", "verdict"], rows)]
+                f"{s['controls_failing']} fail." if s["controls"] else "."), ""]
+    if levelling_summary(results):
+        lines += [levelling_summary(results), ""]
+    lines += [markdown_table(["claim", "statement", "arms (A - B)", "printed", "n",
+                              f"effect, points [{pct} % CI]", "published", "verdict",
+                              "levelled off (per arm)"], rows)]
     return "\n".join(lines) + "\n"
 
 
 def to_json(results: Sequence[ClaimResult]) -> str:
     return json.dumps({"confidence": CONFIDENCE, "summary": summary(results),
+                       "levelling": {"threshold": THRESHOLD, "min_window": MIN_WINDOW,
+                                     "note": NOT_EVIDENCE},
                        "results": [r.to_dict() for r in results]}, indent=2) + "\n"
 
 
@@ -92,8 +136,9 @@ def plot_forest(results: Sequence[ClaimResult], path: str | os.PathLike, dpi: in
         colour = "tab:grey" if r.control else "tab:blue"
         if r.low is not None:
             ax.plot([r.low, r.high], [y, y], color=colour, lw=2)
-        if r.mean is not None:
-            ax.plot([r.mean], [y], "o", color=colour, ms=5)
+        if r.mean is not None:                      # hollow: an arm not shown to have levelled off
+            ax.plot([r.mean], [y], "o", color=colour, ms=5,
+                    mfc=colour if r.levelled or not r.levelling else "white")
         if not r.control:
             ax.plot([r.published], [y], "D", mfc="none", mec="tab:red", ms=6)
     ax.axvline(0.0, color="black", lw=0.8, ls="--")
@@ -103,7 +148,10 @@ def plot_forest(results: Sequence[ClaimResult], path: str | os.PathLike, dpi: in
     handles = [plt.Line2D([], [], color="tab:blue", marker="o", lw=2, label="claim (measured)"),
                plt.Line2D([], [], color="tab:grey", marker="o", lw=2, label=CONTROL_LABEL),
                plt.Line2D([], [], ls="none", marker="D", mfc="none", mec="tab:red", label="published difference")]
-    ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
+    if any(r.levelling for r in results):
+        handles.append(plt.Line2D([], [], ls="none", marker="o", color="tab:blue", mfc="white",
+                                  label="hollow: an arm's loss not levelled off (or unknown)"))
+    ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
               frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path, dpi)
@@ -121,4 +169,4 @@ def write_report(results: Sequence[ClaimResult], out_dir: str | os.PathLike,
     return paths
 
 
-__all__ = ["markdown", "plot_forest", "to_json", "write_report"]
+__all__ = ["levelling_summary", "markdown", "plot_forest", "to_json", "write_report"]

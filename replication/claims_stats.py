@@ -15,8 +15,15 @@ Verdict (the paper's direction is d > 0):
     "too few seeds"  n < 2 (no interval)
 A negative-control result (the same claim on runs with the teacher signal permuted)
 passes when it is not "reproduced": its effect must vanish (or turn against the claim).
+An arm with a variant (claims_data.VARIANTS, e.g. equal_budget) takes its values from that
+variant's records. Each result also says, per arm, whether the training loss of every
+model behind it levelled off over the paired units (replication/convergence.py; the
+curves come from replication/claims_curves.py): a claim whose arms have not levelled off
+is not evidence either way.
 
-    results = evaluate(claims, records, control_records)   # records: [(path, RunRecord)]
+    results = evaluate(claims, records, control_records,    # records: [(path, RunRecord)]
+                       variant_records={"equal_budget": [...]},
+                       levelling={"runs": index, "control": index, "equal_budget": index})
 
 Nothing here imports a paper package.
 """
@@ -28,10 +35,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from replication.claims_data import Arm, Claim
+from replication.convergence import ArmLevelling, combine
 
 CONFIDENCE = 0.95
 VERDICTS = ("reproduced", "contradicted", "inconclusive", "too few seeds")
 Unit = tuple            # (fold or None, seed)
+MAIN, CONTROL = "runs", "control"      # sources of records besides the variants (folder names)
 
 
 class ClaimsStatsError(ValueError):
@@ -121,10 +130,21 @@ class ClaimResult:
     high: float | None
     verdict: str                       # one of VERDICTS
     missing: tuple[str, ...] = ()      # arms without any record
+    levelling: tuple[ArmLevelling, ...] = ()   # per arm: did its models' training loss level off
 
     @property
     def n(self) -> int:
         return len(self.differences)
+
+    @property
+    def levelled(self) -> bool | None:
+        """True: every arm levelled off; False: an arm did not; None: unknown for an arm."""
+        states = [a.levelled for a in self.levelling]
+        if False in states:
+            return False
+        if not states or None in states:
+            return None
+        return True
 
     @property
     def control_passes(self) -> bool | None:
@@ -138,46 +158,90 @@ class ClaimResult:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out.update(n=self.n, control_passes=self.control_passes,
                    printed=list(self.printed), units=list(self.units),
-                   differences=[round(d, 6) for d in self.differences], missing=list(self.missing))
+                   differences=[round(d, 6) for d in self.differences], missing=list(self.missing),
+                   levelled=self.levelled, levelling=[a.to_dict() for a in self.levelling])
         return out
 
 
-def measure(claim: Claim, values: Mapping[tuple[str, str], Mapping[Unit, float]],
-            control: bool = False, confidence: float = CONFIDENCE) -> ClaimResult:
-    """The claim's paired differences over the units every arm has, interval and verdict."""
-    per_arm = [(sign, arm, arm_values(arm, values)) for sign, arm in claim.terms]
+Values = Mapping[tuple[str, str], Mapping[Unit, float]]
+LevellingIndex = Mapping[tuple[str, str, Unit], Sequence[Any]]     # replication/claims_curves.py
+
+
+def _arm_levelling(arm: Arm, units: Sequence[Unit], index: LevellingIndex | None) -> ArmLevelling:
+    """The arm's models' verdicts at the paired units (each run of a best-of arm counts)."""
+    curves: list = []
+    for unit in units:
+        for run in arm.runs:
+            found = (index or {}).get((arm.table, run, unit))
+            curves.extend(found if found else [None])     # a record naming no model: unknown
+    return combine(arm.label, curves)
+
+
+def measure(claim: Claim, values: Values, control: bool = False, confidence: float = CONFIDENCE,
+            variant_values: Mapping[str, Values] | None = None,
+            levelling: Mapping[str, LevellingIndex] | None = None) -> ClaimResult:
+    """The claim's paired differences over the units every arm has, interval and verdict.
+
+    Args:
+      values: values_by_run of the main (or, control=True, the control) records.
+      variant_values: variant name -> values_by_run of its records (arms with a variant).
+      levelling: source ("runs", "control" or a variant) -> levelling index of its records.
+    """
+    def source(arm: Arm) -> str:
+        return arm.variant or (CONTROL if control else MAIN)
+
+    def values_of(arm: Arm) -> Values:
+        return (variant_values or {}).get(arm.variant, {}) if arm.variant else values
+
+    per_arm = [(sign, arm, arm_values(arm, values_of(arm))) for sign, arm in claim.terms]
     missing = tuple(dict.fromkeys(arm.label for _, arm, v in per_arm if not v))
     units = sorted(set.intersection(*(set(v) for _, _, v in per_arm)),
                    key=lambda u: (u[0] is not None, u[0] if u[0] is not None else 0, u[1]))
     diffs = tuple(sum(sign * v[u] for sign, _, v in per_arm) for u in units)
     interval = t_interval(diffs, confidence)
     mean = interval[0] if interval else (diffs[0] if diffs else None)
+    arms = tuple(dict.fromkeys(arm for _, arm in claim.terms))
+    levels = tuple(_arm_levelling(arm, units, (levelling or {}).get(source(arm))) for arm in arms) \
+        if levelling is not None else ()
     return ClaimResult(
         claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
         metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
         control=control, units=tuple(unit_label(u) for u in units), differences=diffs, mean=mean,
         low=interval[1] if interval else None, high=interval[2] if interval else None,
-        verdict=verdict_of(interval), missing=missing)
+        verdict=verdict_of(interval), missing=missing, levelling=levels)
 
 
 def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
              control_records: Iterable[tuple[Any, Any]] | None = None,
-             confidence: float = CONFIDENCE) -> list[ClaimResult]:
+             confidence: float = CONFIDENCE, *,
+             variant_records: Mapping[str, Iterable[tuple[Any, Any]]] | None = None,
+             levelling: Mapping[str, LevellingIndex] | None = None) -> list[ClaimResult]:
     """One result per claim on `records`, each followed by its negative-control result
-    (claims with control: true) when `control_records` are given."""
-    records, control_records = list(records), (list(control_records) if control_records is not None else None)
-    cache: dict[tuple[bool, str], dict] = {}
+    (claims with control: true) when `control_records` are given.
 
-    def values(ctrl: bool, metric: str):
-        if (ctrl, metric) not in cache:
-            cache[(ctrl, metric)] = values_by_run(control_records if ctrl else records, metric)
-        return cache[(ctrl, metric)]
+    Args:
+      variant_records: variant name -> records of that variant's runs (arms with a variant).
+      levelling: source ("runs", "control", variant) -> claims_curves.levelling_index of its
+        records; None leaves the results without levelling.
+    """
+    sources: dict[str, list] = {MAIN: list(records)}
+    if control_records is not None:
+        sources[CONTROL] = list(control_records)
+    for name, recs in (variant_records or {}).items():
+        sources[name] = list(recs)
+    cache: dict[tuple[str, str], dict] = {}
+
+    def values(name: str, metric: str):
+        if (name, metric) not in cache:
+            cache[(name, metric)] = values_by_run(sources.get(name, []), metric)
+        return cache[(name, metric)]
 
     out = []
     for claim in claims:
-        out.append(measure(claim, values(False, claim.metric), False, confidence))
-        if claim.control and control_records is not None:
-            out.append(measure(claim, values(True, claim.metric), True, confidence))
+        variants = {a.variant: values(a.variant, claim.metric) for a in claim.arms if a.variant}
+        out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling))
+        if claim.control and CONTROL in sources:
+            out.append(measure(claim, values(CONTROL, claim.metric), True, confidence, variants, levelling))
     return out
 
 
@@ -187,8 +251,11 @@ def summary(results: Sequence[ClaimResult]) -> dict[str, Any]:
     ctrl = [r for r in results if r.control]
     return {"claims": len(main), **{v: sum(r.verdict == v for r in main) for v in VERDICTS},
             "controls": len(ctrl), "controls_passing": sum(r.control_passes is True for r in ctrl),
-            "controls_failing": sum(r.control_passes is False for r in ctrl)}
+            "controls_failing": sum(r.control_passes is False for r in ctrl),
+            "levelled": sum(r.levelled is True for r in main),
+            "not_levelled": sum(r.levelled is False for r in main),
+            "levelling_unknown": sum(r.levelled is None for r in main)}
 
 
-__all__ = ["CONFIDENCE", "ClaimResult", "ClaimsStatsError", "VERDICTS", "arm_values", "evaluate",
+__all__ = ["CONFIDENCE", "CONTROL", "ClaimResult", "ClaimsStatsError", "MAIN", "VERDICTS", "arm_values", "evaluate",
            "measure", "summary", "t_interval", "unit_label", "unit_of", "values_by_run", "verdict_of"]

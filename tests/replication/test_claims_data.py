@@ -80,7 +80,23 @@ def test_the_issues_minimum_claims_are_there():
     assert len(vii) == 4
     assert any(c.kind == "gain_difference" for c in claims)
     assert any(c.terms[1][1].best_of for c in claims)
-    assert all(c.control for c in claims)
+    assert all(c.control for c in claims if not any(a.variant for a in c.arms))
+
+
+def test_every_distilled_beats_independent_claim_has_its_equal_budget_twin():
+    claims = load_claims()
+    faithful = {c.id: c for c in claims if c.id.endswith("-distilled-beats-independent")}
+    twins = {c.id: c for c in claims if c.id.endswith("-distilled-beats-independent-equal-budget")}
+    assert len(faithful) == 28 and {i + "-equal-budget" for i in faithful} == set(twins)
+    assert tables_needed(list(faithful.values())) == tables_needed(claims, "equal_budget")
+    for cid, claim in faithful.items():
+        twin = twins[cid + "-equal-budget"]
+        (s1, hi), (s2, lo) = twin.terms
+        assert (s1, s2) == (1, -1) and hi == claim.terms[0][1] and not hi.variant
+        assert lo.variant == "equal_budget" and (lo.table, lo.runs) == (claim.terms[1][1].table, claim.terms[1][1].runs)
+        assert twin.published == claim.published and not twin.control
+        assert "Q epochs" in twin.note and "as many passes" in twin.statement
+        assert lo.label.endswith("[equal budget]")
 
 
 GOOD = """\
@@ -127,6 +143,49 @@ def test_malformed_claims_name_the_file_and_key(tmp_path, change, message):
     with pytest.raises(ClaimsError, match=message) as err:
         load_claims_file(path)
     assert str(path) in str(err.value)
+
+
+EQUAL = """\
+    schema: 1
+    paper: paper2
+    claims:
+      - id: c2
+        statement: Distilled beats an equal-budget twin.
+        kind: difference
+        metric: accuracy
+        higher: {table: paper2/tableVII, run: resnet_logmel64_distilled_with_vgg_mfcc}
+        lower: {table: paper2/tableVII, run: resnet_logmel64, variant: equal_budget}
+        control: false
+"""
+
+
+def test_an_equal_budget_arm_loads_with_the_printed_cells(tmp_path):
+    (claim,) = load_claims_file(_write(tmp_path, EQUAL))
+    assert claim.terms[1][1].variant == "equal_budget" and claim.terms[0][1].variant == ""
+    cell = lambda run: PUBLISHED.lookup("paper2/tableVII", run, "accuracy").value
+    assert claim.published == pytest.approx(cell("resnet_logmel64_distilled_with_vgg_mfcc") - cell("resnet_logmel64"))
+
+
+@pytest.mark.parametrize("change, message", [
+    (("variant: equal_budget", "variant: twice"),
+     r"claims\[0\] \(id 'c2'\)\.lower\.variant: 'twice' unknown \(choose from equal_budget\)"),
+    (("control: false", "control: true"),
+     r"\(id 'c2'\)\.control: a claim with a variant arm has no negative control"),
+    (("run: resnet_logmel64, variant", "run: resnet_logmel64, colour: red, variant"),
+     r"\.lower: unknown key\(s\) colour"),
+])
+def test_malformed_variants_name_the_file_and_key(tmp_path, change, message):
+    path = _write(tmp_path, EQUAL.replace(*change))
+    with pytest.raises(ClaimsError, match=message) as err:
+        load_claims_file(path)
+    assert str(path) in str(err.value)
+
+
+def test_the_equal_budget_variant_is_paper2_only(tmp_path):
+    path = _write(tmp_path, GOOD.replace("run: spec_wo_ts}", "run: spec_wo_ts, variant: equal_budget}")
+                  .replace("control: true", "control: false"))
+    with pytest.raises(ClaimsError, match=r"\.lower\.variant: 'equal_budget' exists for paper2 only, not paper1"):
+        load_claims_file(path)
 
 
 def test_duplicate_ids_across_files_are_refused(tmp_path):

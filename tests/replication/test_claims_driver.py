@@ -1,6 +1,7 @@
 """The claims driver (replication/claims.py) without training: the control overlays
 resolve to the demo presets plus the permuted switch, and --report-only pairs records
-found under <results>/runs and <results>/control."""
+found under <results>/runs, <results>/control and <results>/equal_budget, with each
+arm's levelling read from the job stores the records name."""
 
 from __future__ import annotations
 
@@ -77,3 +78,63 @@ def test_control_runs_share_the_job_stores_of_the_matched_runs(tmp_path):
     (other / STORE_DIRS[0]).mkdir(parents=True)                     # a real folder is never replaced
     with pytest.raises(FileExistsError, match="not a link"):
         share_stores(runs, other)
+
+
+EB_CLAIM = "p2-vii-g1-resnet-logmel64-distilled-beats-independent"
+
+
+def _p2_record(root, run, seed, accuracy, job):
+    rec = RunRecord(table="paper2/tableVII", run=run, preset="demo", seed=seed,
+                    metrics={"accuracy": accuracy, "map_at_3": None}, dataset="demo",
+                    extra={"kind": "distilled" if "_distilled_with_" in run else "independent",
+                           "job": job, "branches": [0]})
+    write_record(rec, root)
+
+
+def test_report_only_pairs_equal_budget_arms_from_their_own_root(tmp_path, capsys):
+    """The faithful claim pairs runs/ with runs/; its equal-budget twin pairs the distilled
+    branch of runs/ with the independent branch of equal_budget/ (same seeds). The loss
+    curves are read through equal_budget/'s store link to runs/' store."""
+    from replication.claims import share_stores
+    from replication.store import JobStore
+    distilled = "resnet_logmel64_distilled_with_vgg_mfcc"
+    share_stores(tmp_path / "runs", tmp_path / "equal_budget")
+    store = JobStore(tmp_path / "runs" / "paper2" / "_store")
+    flat = [{"cycle": q, "phase": "distill", "branch": 0, "pass": q, "lr": 0.1, "loss": 1.0, "ce": 1.0, "kl": 0.0}
+            for q in range(16)]
+    falling = [{**r, "phase": "independent", "ce": 2.0 - 0.05 * r["cycle"]} for r in flat]
+    store.save("cyc", {}, {"x": [0]}, {"history": flat})
+    store.save("ind16", {}, {"x": [0]}, {"history": falling})
+    for seed in range(3):
+        _p2_record(tmp_path / "runs", distilled, seed, 0.70 + 0.01 * seed, "cyc")
+        _p2_record(tmp_path / "runs", "resnet_logmel64", seed, 0.60, "ind8")
+        _p2_record(tmp_path / "equal_budget", "resnet_logmel64", seed, 0.72, "ind16")
+    base = ["--paper", "2", "--report-only", "--seeds", "3", "--results", str(tmp_path),
+            "--claims", EB_CLAIM, EB_CLAIM + "-equal-budget"]
+    # without --equal-budget the twin is left out (said so), the faithful claim reported
+    assert driver.main(base) == 0
+    assert "1 claim(s) with an equal-budget arm left out" in capsys.readouterr().out
+    assert [r["claim_id"] for r in json.loads((tmp_path / "claims.json").read_text())["results"]] == [EB_CLAIM]
+    assert driver.main(base + ["--equal-budget"]) == 0
+    faithful, twin = json.loads((tmp_path / "claims.json").read_text())["results"]
+    assert (faithful["claim_id"], faithful["verdict"]) == (EB_CLAIM, "reproduced")
+    assert faithful["mean"] == pytest.approx(11.0)
+    assert twin["claim_id"] == EB_CLAIM + "-equal-budget" and twin["n"] == 3
+    assert twin["verdict"] == "inconclusive" and twin["mean"] == pytest.approx(-1.0)
+    assert twin["published"] == faithful["published"]
+    assert "[equal budget]" in twin["arms"]
+    # levelling: the distilled branch levelled off; the faithful baseline's job is not in the
+    # store (unknown); the equal-budget baseline (read via the link) still falls
+    assert [a["levelled"] for a in faithful["levelling"]] == [True, None]
+    assert [a["levelled"] for a in twin["levelling"]] == [True, False]
+    assert "not evidence either way" in (tmp_path / "claims.md").read_text()
+
+
+
+def test_claims_with_a_variant_arm_are_selected_only_when_asked():
+    from replication.claims_data import load_claims
+    claims = load_claims()
+    plain = driver.select_claims(claims, ["paper2/tableVII"], None)       # as the main job's headline calls it
+    assert plain and not any(a.variant for c in plain for a in c.arms)
+    both = driver.select_claims(claims, ["paper2/tableVII"], None, ["equal_budget"])
+    assert len(both) - len(plain) == 4 and all(c.printed == ("VII",) for c in both)
