@@ -26,7 +26,8 @@ weights: "independent" passes for an independent job, "distill" passes for a cyc
 (mixed) labels and not the total loss, because the KL target P_bar changes every cycle, so
 two distill passes' totals are not one objective; CE is, and both arms share it. Entries
 written before the whole history was kept hold its last 8 rows: the series is then a tail
-of (last cycle + 1) x (rows per cycle) values, read when the window fits in it.
+of (last cycle + 1) x (rows per cycle) values, read when the window fits in it (else
+unknown: the run was not short, its record is).
 
 A record that names no store key, a missing entry or a history without the series gives
 None for that model ("unknown"). Nothing here imports a paper package.
@@ -138,7 +139,10 @@ def record_levelling(record: Any, root: str | os.PathLike, cache: dict | None = 
     kind = "independent" if extra.get("kind") == "independent" else "cyclic"
     for branch in branches:
         found = paper2_series(payload.get("info", {}).get("history"), branch, kind, where)
-        out.append(levelled_off(found[0], total_epochs=found[1]) if found else None)
+        verdict = levelled_off(found[0], total_epochs=found[1]) if found else None
+        if verdict is not None and verdict.relative_drop is None and len(found[0]) < found[1]:
+            verdict = None                      # a truncated history whose window is gone: unknown, not short
+        out.append(verdict)
     return tuple(out)
 
 

@@ -86,8 +86,13 @@ def test_paper2_entries_that_kept_only_their_last_rows(tmp_path):
     _store(tmp_path, "paper2", "old", tail)
     rec = RunRecord(table="paper2/tableVII", run="x_distilled_with_y", preset="demo", seed=0,
                     metrics={"accuracy": 0.5}, extra={"kind": "distilled", "job": "old", "branches": [0]})
-    (curve,) = record_levelling(rec, tmp_path)
-    assert curve == (False, None, 8)                           # window needs 3 of 8 passes, 2 kept
+    assert record_levelling(rec, tmp_path) == (None,)          # window needs 3 of 8 passes, 2 kept: unknown
+    rec.extra["kind"] = "independent"                          # no independent rows at all: unknown too
+    assert record_levelling(rec, tmp_path) == (None,)
+    whole = _p2_rows(2, 8, lambda b, q: 1.0)[-12:]              # the last 3 cycles: the window fits
+    _store(tmp_path, "paper2", "old", whole)
+    rec.extra["kind"] = "distilled"
+    assert record_levelling(rec, tmp_path) == ((True, 0.0, 8),)
     _store(tmp_path, "paper2", "bad", [{"cycle": 0, "phase": "distill", "branch": 0}])
     bad = RunRecord(table="paper2/tableVII", run="r", preset="demo", seed=0, metrics={"accuracy": 0.5},
                     extra={"kind": "distilled", "job": "bad", "branches": [0]})
