@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "and report the claims whose arm has variant: equal_budget")
     p.add_argument("--claims", nargs="+", default=None, metavar="ID", help="only these claim ids")
     p.add_argument("--report-only", action="store_true", help="train nothing: report from the records present")
+    p.add_argument("--report-dir", default=None, help="where claims.{md,json,png} go (default: --results)")
+    p.add_argument("--into", default=None, metavar="FILE",
+                   help="also put the Markdown report between <!-- BEGIN SECTION --> / <!-- END SECTION --> in FILE")
+    p.add_argument("--section", default="claims", help="marker name for --into (default: claims)")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when a claim is not reproduced or a negative control is")
     return p
@@ -236,9 +240,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for variant, recs in variant_records.items():
         levelling[variant] = levelling_index(recs, root / variant)
     results = evaluate(claims, records, control_records, variant_records=variant_records, levelling=levelling)
-    paths = write_report(results, root, title=f"Claims ({args.dataset} data, {args.seeds} seed(s))")
+    seeds = sorted({rec.seed for _, rec in records})
+    paths = write_report(results, Path(args.report_dir or root),
+                         title=f"Claims ({args.dataset} data, seeds {', '.join(map(str, seeds)) or 'none'})")
     print(paths["markdown"].read_text())
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")
+    if args.into:
+        publish(paths, Path(args.into), args.section)
+        print(f"report placed in {args.into} (section {args.section})")
     if failures:
         print("claims: FAILED steps: " + "; ".join(failures))
         return 1
@@ -248,6 +257,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("claims: --strict: not every claim reproduced or not every control vanished")
         return 1
     return 0
+
+
+def publish(paths: Mapping[str, Path], into: Path, section: str) -> None:
+    """Puts the Markdown report into `into`'s marked section, the plot's link made relative
+    to that file (README tables are generated, never typed)."""
+    from replication.report import replace_between_markers
+    text = paths["markdown"].read_text(encoding="utf-8")
+    plot = os.path.relpath(paths["plot"].resolve(), into.resolve().parent)
+    text = text.replace(f"]({paths['plot'].name})", f"]({plot})")
+    text = text.replace("## ", "#### ", 1)           # the report's title under the README's own heading
+    replace_between_markers(into, section, text)
 
 
 if __name__ == "__main__":

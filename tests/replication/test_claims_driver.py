@@ -138,3 +138,17 @@ def test_claims_with_a_variant_arm_are_selected_only_when_asked():
     assert plain and not any(a.variant for c in plain for a in c.arms)
     both = driver.select_claims(claims, ["paper2/tableVII"], None, ["equal_budget"])
     assert len(both) - len(plain) == 4 and all(c.printed == ("VII",) for c in both)
+
+
+def test_publish_puts_the_report_into_a_marked_section_with_a_relative_plot_link(tmp_path):
+    from replication.claims import publish
+    out = tmp_path / "docs" / "claims"
+    out.mkdir(parents=True)
+    md = out / "claims.md"
+    md.write_text("## Claims (demo)\n\n| a |\n\n![forest plot](claims.png)\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- BEGIN claims -->\nold\n<!-- END claims -->\nrest\n")
+    publish({"markdown": md, "plot": out / "claims.png"}, readme, "claims")
+    text = readme.read_text()
+    assert "old" not in text and "#### Claims (demo)" in text
+    assert "![forest plot](docs/claims/claims.png)" in text and text.endswith("rest\n")
