@@ -201,15 +201,17 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
         return f"{mean:+.1f}" + (f" [{low:+.1f}, {high:+.1f}]" if low is not None else "") + f" (n={n})"
 
     lines = ["Headline claims (paired differences in accuracy points; interval = 95 % t):",
-             f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':34s} {'negative control'}"]
+             f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':58s} {'negative control'}"]
     for claim in claims:
         r = mine[claim.id]
         rec, ctrl = before.get((claim.id, False)), before.get((claim.id, True))
         rec_text = (f"{effect(rec['mean'], rec['low'], rec['high'], rec['n'])} {rec['verdict']}"
+                    + {False: ", arms NOT levelled off", None: ", levelling unknown"}.get(rec.get("levelled"), "")
                     if rec else "not recorded")
         ctrl_text = (f"{ctrl['verdict']} ({'passes' if ctrl.get('control_passes') else 'FAILS'})"
                      if ctrl and ctrl.get("control_passes") is not None else "-")
-        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:34s} {ctrl_text}")
+        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text}")
+    lines.append("  A claim whose arms' training loss has not levelled off is not evidence either way.")
     lines.append(f"  (statements, published effects and the forest plot: {recorded.with_suffix('.md').name} "
                  f"in {recorded.parent.relative_to(recorded.parents[3]) if len(recorded.parents) > 3 else recorded.parent})")
     return "\n".join(lines)

@@ -84,7 +84,7 @@ def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
     recorded.parent.mkdir(parents=True)
     recorded.write_text(json.dumps({"results": [
         {"claim_id": "p1-ts-beats-onehot-spec", "control": False, "mean": 1.5, "low": 0.2, "high": 2.8,
-         "n": 5, "verdict": "reproduced"},
+         "n": 5, "verdict": "reproduced", "levelled": True},
         {"claim_id": "p1-ts-beats-onehot-spec", "control": True, "mean": -0.5, "low": -2.0, "high": 1.0,
          "n": 5, "verdict": "inconclusive", "control_passes": True}]}))
     text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
