@@ -202,7 +202,7 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     """Clips/s of training steps on one in-memory random batch, after `warmup` steps.
 
     At least `steps` steps are timed, more when they are short (about `min_seconds`,
-    at most MAX_STEPS).
+    at most MAX_STEPS). out["build_seconds"]: how long building the Keras model took.
 
     With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
     step function is also timed on batches from it, in blocks alternating with the in-memory
@@ -219,7 +219,9 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     _reset_gpu_peak()
     set_precision(precision)
     try:
+        start = time.perf_counter()
         model, logits_of = build_model(spec)
+        build_s = time.perf_counter() - start
     finally:
         set_precision("float32")
     flops = count_flops(model)
@@ -249,66 +251,93 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     # at least `steps` steps and about `min_seconds` of them (short demo steps are noisy)
     n = max(steps, min(MAX_STEPS, math.ceil(min_seconds / max(one, 1e-6))))
 
-    def timed(next_batch, count: int) -> list[float]:
-        """Seconds of each step, from asking for its batch to its loss being fetched (so a
-        pipeline that cannot keep up shows as waiting, not only as stolen CPU)."""
-        out = []
-        for _ in range(count):
-            start = time.perf_counter()
-            xb, yb = next_batch()
-            step(xb, yb).numpy()
-            out.append(time.perf_counter() - start)
-        return out
+    def run_step(xb, yb) -> None:
+        step(xb, yb).numpy()                  # .numpy(): waits until the step is done
 
     def in_memory():
         return x, y
 
     if feed is None:
-        seconds = float(np.median(timed(in_memory, n))) * n
+        seconds = float(np.median(timed_steps(run_step, in_memory, n))) * n
     else:
-        # rounds of (in-memory block, fed block), the overhead the median over rounds of each
-        # round's fed / in-memory median step: a noisy shared host (other tenants, clock) then
-        # weighs on both sides of every ratio, and one disturbed step or round does not count.
-        # Each fed block reads a fresh iterator whose first step (pipeline start-up, an
-        # epoch-start cost) is not timed, and which is closed before the next in-memory block:
-        # no batches are prefetched while in-memory steps are timed.
-        def fed_block(count: int) -> list[float]:
-            it = iter(feed)
-
-            def fed_batch():
-                b = next(it)
-                return b["x"], b["y"]
-
-            step(*fed_batch()).numpy()                         # start-up: buffers fill
-            return timed(fed_batch, count)
-
-        rounds = max(1, min(FEED_ROUNDS, n // MIN_BLOCK))
-        block = math.ceil(n / rounds)
-        mem, fed_steps, ratios = [], [], []
-        for _ in range(rounds):
-            mem_r, fed_r = timed(in_memory, block), fed_block(block)
-            ratios.append(float(np.median(fed_r) / np.median(mem_r)))
-            mem += mem_r
-            fed_steps += fed_r
-        n = len(mem)
-        fed = float(np.median(fed_steps))
-        seconds = float(np.median(mem)) * n
-        alone = _pipeline_alone(feed, ALONE_BATCHES)
+        timing = alternating_rounds(run_step, in_memory, feed, n)
+        n = len(timing["in_memory"])
+        seconds = float(np.median(timing["in_memory"])) * n
+        alone = pipeline_alone(feed, ALONE_BATCHES)
     clips_per_s = spec.batch * n / seconds
-    out = {"batch": spec.batch, "steps": n, "warmup_steps": warmup, "warmup_seconds": warm_s,
-           "step_seconds": seconds / n, "clips_per_s": clips_per_s,
+    out = {"batch": spec.batch, "build_seconds": build_s, "steps": n, "warmup_steps": warmup,
+           "warmup_seconds": warm_s, "step_seconds": seconds / n, "clips_per_s": clips_per_s,
            "achieved_gflops_per_s": clips_per_s * flops["train_flops"] / 1e9,
            "params": int(model.count_params()), **flops}
     if feed is not None:
-        out["pipeline"] = {"step_seconds": fed, "clips_per_s": spec.batch / fed,
-                           "steps": len(fed_steps), "rounds": rounds,
-                           "round_overheads": [r - 1.0 for r in ratios],
-                           "alone_batch_seconds": alone, "alone_share": alone / out["step_seconds"],
-                           "overhead": float(np.median(ratios)) - 1.0}
+        out["pipeline"] = pipeline_summary(timing, alone, spec.batch, out["step_seconds"])
     return out
 
 
-def _pipeline_alone(feed, count: int) -> float:
+# The timing of the pipeline measurement: `run_step(xb, yb)` runs one train step and returns
+# when it is done; `clock` is time.perf_counter in the benchmark. Both are arguments so that
+# tests can drive this logic with a fake step and a fake clock (no test times this machine).
+def timed_steps(run_step, next_batch, count: int, clock=time.perf_counter) -> list[float]:
+    """Seconds of each of `count` steps, from asking for its batch to the step being done
+    (so a pipeline that cannot keep up shows as waiting, not only as stolen CPU)."""
+    out = []
+    for _ in range(count):
+        start = clock()
+        run_step(*next_batch())
+        out.append(clock() - start)
+    return out
+
+
+def fed_block(run_step, feed, count: int, clock=time.perf_counter) -> list[float]:
+    """`count` timed steps on batches ({"x", "y"}) of a fresh iterator of `feed`.
+
+    The iterator's first step (pipeline start-up, an epoch-start cost) is run but not
+    timed, and the iterator is dropped on return, so no batches are prefetched while the
+    next in-memory block is timed.
+    """
+    it = iter(feed)
+
+    def fed_batch():
+        b = next(it)
+        return b["x"], b["y"]
+
+    run_step(*fed_batch())                                  # start-up: buffers fill
+    return timed_steps(run_step, fed_batch, count, clock)
+
+
+def alternating_rounds(run_step, in_memory, feed, n: int, clock=time.perf_counter) -> dict:
+    """About `n` steps in memory and `n` fed, in rounds of (in-memory block, fed block).
+
+    Each round's ratio is its fed median step over its in-memory median step: a noisy
+    shared host (other tenants, clock) then weighs on both sides of every ratio, and one
+    disturbed step or round does not count once the median over rounds is taken.
+    Returns {"rounds", "ratios" (one per round), "in_memory", "fed" (every step's seconds)}.
+    """
+    rounds = max(1, min(FEED_ROUNDS, n // MIN_BLOCK))
+    block = math.ceil(n / rounds)
+    mem, fed, ratios = [], [], []
+    for _ in range(rounds):
+        mem_r = timed_steps(run_step, in_memory, block, clock)
+        fed_r = fed_block(run_step, feed, block, clock)
+        ratios.append(float(np.median(fed_r) / np.median(mem_r)))
+        mem += mem_r
+        fed += fed_r
+    return {"rounds": rounds, "ratios": ratios, "in_memory": mem, "fed": fed}
+
+
+def pipeline_summary(timing: dict, alone_seconds: float, batch: int, step_seconds: float) -> dict:
+    """out["pipeline"] of measure_training from `alternating_rounds`' timing: overhead =
+    median over rounds of the round's ratio, minus 1; the pipeline alone (seconds per
+    batch with no model) as a share of the in-memory step (`step_seconds`)."""
+    fed = float(np.median(timing["fed"]))
+    return {"step_seconds": fed, "clips_per_s": batch / fed,
+            "steps": len(timing["fed"]), "rounds": timing["rounds"],
+            "round_overheads": [r - 1.0 for r in timing["ratios"]],
+            "alone_batch_seconds": alone_seconds, "alone_share": alone_seconds / step_seconds,
+            "overhead": float(np.median(timing["ratios"])) - 1.0}
+
+
+def pipeline_alone(feed, count: int, clock=time.perf_counter) -> float:
     """Median seconds per batch of the feed drawn with no model running: the pipeline's own
     cost with both cores to itself (a fresh iterator; its first batch, start-up, not timed).
     Over the in-memory step time it is what the overhead could be at most if the pipeline
@@ -317,9 +346,9 @@ def _pipeline_alone(feed, count: int) -> float:
     next(it)
     times = []
     for _ in range(count):
-        start = time.perf_counter()
+        start = clock()
         next(it)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return float(np.median(times))
 
 
