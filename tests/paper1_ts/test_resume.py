@@ -3,10 +3,11 @@
 The child process (this file run as a script) trains a tiny two-step CNN-GRU
 (paper1_ts.train.train_two_step_cnn_gru) on log-mel crops read from a real feature
 cache through shared.pipeline, with op determinism on, and saves its final weights,
-history and training-set logits. The parent kills it with SIGKILL once a chosen
-epoch checkpoint exists, runs the same command again, and compares with an
-uninterrupted run of the same seed: everything must be bit-identical. Starting,
-killing and rerunning the child is the `script_runs` fixture (tests/conftest.py).
+history and training-set logits. The parent kills it with SIGKILL at the first batch
+after a chosen epoch checkpoint (the child holds there: tests/kill_child.py), runs the
+same command again, and compares with an uninterrupted run of the same seed: everything
+must be bit-identical. Starting, killing and rerunning the child is the `script_runs`
+fixture (tests/conftest.py).
 `--strategy mirrored2` runs the child under MirroredStrategy on 2 logical CPU devices
 (tests/paper1_ts/test_resume_mirrored_kill.py).
 """
@@ -14,7 +15,6 @@ killing and rerunning the child is the `script_runs` fixture (tests/conftest.py)
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +47,10 @@ def _entry(root: Path):
 
 
 def child(argv: list[str]) -> int:
-    from tests.kill_child import start_child
+    from tests.kill_child import batch_hold, start_child
 
     args, strategy = start_child(argv, data=True)
+    hold = batch_hold(args)
 
     import keras
 
@@ -66,13 +67,14 @@ def child(argv: list[str]) -> int:
     with strategy.scope():
         pool, gru = build_cnn_gru(mp, head="pool"), build_cnn_gru(mp, head="gru")
 
-    class Slow(keras.callbacks.Callback):     # timing only: gives the parent time to kill
+    class Hold(keras.callbacks.Callback):     # the kill point (tests/kill_child.py); no effect on values
         def on_train_batch_end(self, batch, logs=None):
-            time.sleep(args.batch_sleep)
+            if hold is not None:
+                hold()
 
     params = TrainParams(learning_rate=3e-3, batch_size=4, epochs=1, pool_epochs=3, gru_epochs=2)
     hist = train_two_step_cnn_gru(pool, gru, lambda a, b: copy_cnn_weights(a, b), ds, params,
-                                  callbacks=[Slow()], checkpoint_dir=args.ckpt, strategy=strategy)
+                                  callbacks=[Hold()], checkpoint_dir=args.ckpt, strategy=strategy)
     x = np.stack([entry.read_frames(i, 0, CROP) for i in range(CLIPS)]).astype(np.float32)
     logits = np.asarray(gru(x, training=False)["logits"])                   # [N, C]
     arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(gru.get_weights())}
@@ -82,14 +84,14 @@ def child(argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------- parent (tests)
-def _args(data: Path, ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return ["--data", str(data), "--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep)]
+def _args(data: Path, ckpt: Path, out: Path) -> list[str]:
+    return ["--data", str(data), "--ckpt", str(ckpt), "--out", str(out)]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, script_runs):
     root = tmp_path_factory.mktemp("resume")
-    script_runs.run(__file__, *_args(root / "data", root / "ckpt_ref", root / "ref.npz", 0.0))
+    script_runs.run(__file__, *_args(root / "data", root / "ckpt_ref", root / "ref.npz"))
     return root, script_runs.load_npz(root / "ref.npz")
 
 
@@ -98,10 +100,11 @@ def test_kill9_then_rerun_gives_the_uninterrupted_result(reference, script_runs,
     root, ref = reference
     ckpt, out = root / f"ckpt_{step}", root / f"{step}.npz"
     marker = ckpt / step / f"ckpt-{epoch}.index"
-    script_runs.kill9(__file__, *_args(root / "data", ckpt, out, 0.25), when=marker.exists,
-                      grace=0.4, what=str(marker), unfinished=out)   # somewhere inside the next epoch
+    script_runs.kill9(__file__, *_args(root / "data", ckpt, out), hold_after=marker,
+                      unfinished=out)                    # after the next epoch's first batch
+    assert not (ckpt / step / f"ckpt-{epoch + 1}.index").exists(), "the kill must land in the next epoch"
 
-    script_runs.run(__file__, *_args(root / "data", ckpt, out, 0.0))   # the same command again
+    script_runs.run(__file__, *_args(root / "data", ckpt, out))   # the same command again
     got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     for key in ref:

@@ -16,15 +16,14 @@ import pytest
 RESUME_SCRIPT = Path(__file__).with_name("test_resume.py")
 
 
-def _args(data: Path, ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return ["--data", str(data), "--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep),
-            "--strategy", "mirrored2"]
+def _args(data: Path, ckpt: Path, out: Path) -> list[str]:
+    return ["--data", str(data), "--ckpt", str(ckpt), "--out", str(out), "--strategy", "mirrored2"]
 
 
 @pytest.fixture(scope="module")
 def mirrored_reference(tmp_path_factory, script_runs):
     root = tmp_path_factory.mktemp("resume_mirrored")
-    script_runs.run(RESUME_SCRIPT, *_args(root / "data", root / "ckpt_ref", root / "ref.npz", 0.0))
+    script_runs.run(RESUME_SCRIPT, *_args(root / "data", root / "ckpt_ref", root / "ref.npz"))
     return root, script_runs.load_npz(root / "ref.npz")
 
 
@@ -34,9 +33,10 @@ def test_kill9_under_mirrored_two_replicas_then_rerun_is_bit_identical(mirrored_
     root, ref = mirrored_reference
     ckpt, out = root / f"ckpt_{step}", root / f"{step}.npz"
     marker = ckpt / step / "ckpt-1.index"
-    script_runs.kill9(RESUME_SCRIPT, *_args(root / "data", ckpt, out, 0.25), when=marker.exists,
-                      grace=0.4, what=str(marker), unfinished=out)    # inside the step's 2nd epoch
-    script_runs.run(RESUME_SCRIPT, *_args(root / "data", ckpt, out, 0.0))
+    script_runs.kill9(RESUME_SCRIPT, *_args(root / "data", ckpt, out), hold_after=marker,
+                      unfinished=out)                    # after the step's 2nd epoch's first batch
+    assert not (ckpt / step / "ckpt-2.index").exists(), "the kill must land in the step's 2nd epoch"
+    script_runs.run(RESUME_SCRIPT, *_args(root / "data", ckpt, out))
     got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     for key in ref:

@@ -6,9 +6,10 @@ fixed seed, with op determinism on, for 3 cycles, checkpointing after every phas
 It saves the final aggregate soft labels P_bar, each branch's last soft labels P_i,
 audio-level evaluation probabilities and metrics (accuracy, MAP@3 per branch and of the
 ensemble), all weights and its training history. The parent kills it with SIGKILL
-inside cycle 2 (after a chosen checkpoint, while the next phase's passes run), runs the
-same command again, and compares with an uninterrupted run of the same seed (the
-`script_runs` fixture of tests/conftest.py starts, kills and reruns the child).
+inside cycle 2 (at the 3rd batch read after a chosen checkpoint, where the child holds:
+tests/kill_child.py), runs the same command again, and compares with an uninterrupted
+run of the same seed (the `script_runs` fixture of tests/conftest.py starts, kills and
+reruns the child).
 Tolerance: bit-identical for every array (weights, P_bar, P_i, evaluation probabilities,
 accuracy and MAP@3, learning rates, ce and kl of every pass), except the logged total loss
 of a pass: rtol 1e-6 (see LOSS_COLUMN).
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +44,9 @@ def _features(labels: np.ndarray, shift: float, seed: int) -> np.ndarray:
     return x
 
 
-def _dataset(x, labels, batch=8, order_seed=None, sleep=0.0):
-    """Batched dicts x/y/index; order_seed (the pass index) fixes the order; sleep per batch."""
+def _dataset(x, labels, batch=8, order_seed=None, hold=None):
+    """Batched dicts x/y/index; order_seed (the pass index) fixes the order; `hold` (the kill
+    point, tests/kill_child.py) is called as each batch is read."""
     import tensorflow as tf
 
     order = np.arange(len(x))
@@ -54,19 +55,20 @@ def _dataset(x, labels, batch=8, order_seed=None, sleep=0.0):
     ds = tf.data.Dataset.from_tensor_slices(
         {"x": x[order], "y": np.eye(C, dtype="float32")[labels[order]],
          "index": order.astype("int32")}).batch(batch)
-    if sleep > 0:                                   # timing only: values pass through unchanged
-        def slow(d):
-            nap = tf.py_function(lambda: time.sleep(sleep) or 0.0, [], tf.float32)
-            with tf.control_dependencies([nap]):
+    if hold is not None:                            # values pass through unchanged
+        def held(d):
+            check = tf.py_function(lambda: hold() or 0.0, [], tf.float32)
+            with tf.control_dependencies([check]):
                 return {k: tf.identity(v) for k, v in d.items()}
-        ds = ds.map(slow)
+        ds = ds.map(held)
     return ds
 
 
 def child(argv: list[str]) -> int:
-    from tests.kill_child import start_child
+    from tests.kill_child import batch_hold, start_child
 
     args, strategy = start_child(argv)
+    hold = batch_hold(args)
 
     from paper2_multirep.branches import build_branch
     from paper2_multirep.cyclic import BranchData, CyclicDistiller
@@ -85,8 +87,9 @@ def child(argv: list[str]) -> int:
     with strategy.scope():
         models = [build_branch(params.branch, (F, K, 3), C, name=f"b{i}", quiet=True).model
                   for i in range(2)]
-    data = [BranchData(train=lambda p, x=x: _dataset(x, labels, order_seed=p, sleep=args.batch_sleep),
-                       soft=_dataset(x, labels), name=f"rep{i}") for i, x in enumerate(train_x)]
+    data = [BranchData(train=lambda p, x=x: _dataset(x, labels, order_seed=p, hold=hold),
+                       soft=_dataset(x, labels, hold=hold), name=f"rep{i}")
+            for i, x in enumerate(train_x)]
     distiller = CyclicDistiller(models, data, N, C, params, seed=5, log=lambda s: None, strategy=strategy)
     history = distiller.run(str(args.ckpt))
 
@@ -109,8 +112,8 @@ def child(argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------- parent (tests)
-def _args(ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return ["--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep)]
+def _args(ckpt: Path, out: Path) -> list[str]:
+    return ["--ckpt", str(ckpt), "--out", str(out)]
 
 
 def _latest(ckpt: Path) -> int:
@@ -122,26 +125,27 @@ def _latest(ckpt: Path) -> int:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, script_runs):
     root = tmp_path_factory.mktemp("resume_p2")
-    script_runs.run(__file__, *_args(root / "ckpt_ref", root / "ref.npz", 0.0))
+    script_runs.run(__file__, *_args(root / "ckpt_ref", root / "ref.npz"))
     return root, script_runs.load_npz(root / "ref.npz")
 
 
 # Checkpoints are written after every phase: ckpt-(3q+1) single, -(3q+2) fusion,
-# -(3q+3) distillation of cycle q (0-based). Cycle 2 is q = 1: ckpt-4 and ckpt-5.
+# -(3q+3) distillation of cycle q (0-based). Cycle 2 is q = 1: ckpt-4 and ckpt-5. The
+# child holds at the 3rd batch it reads after the checkpoint: fusion reads the soft-label
+# crops, distillation the training batches (6 per pass here).
 @pytest.mark.parametrize("after_ckpt, phase_killed", [
     (5, "distillation of cycle 2"),
-    pytest.param(4, "fusion / early distillation of cycle 2", marks=pytest.mark.slow)])
+    pytest.param(4, "fusion of cycle 2", marks=pytest.mark.slow)])
 def test_kill9_in_cycle_2_then_rerun_gives_the_uninterrupted_result(reference, script_runs, after_ckpt,
                                                                      phase_killed):
     root, ref = reference
     ckpt, out = root / f"ckpt_{after_ckpt}", root / f"kill_{after_ckpt}.npz"
-    script_runs.kill9(__file__, *_args(ckpt, out, 0.1), when=lambda: _latest(ckpt) >= after_ckpt,
-                      grace=0.35,                   # a few batches into the next phase (0.1 s per batch)
-                      what=f"ckpt-{after_ckpt}", unfinished=out)
+    script_runs.kill9(__file__, *_args(ckpt, out), hold_after=ckpt / f"ckpt-{after_ckpt}.index",
+                      hold_batches=3, unfinished=out)   # a few batches into the next phase
     killed_at = _latest(ckpt)
-    assert after_ckpt <= killed_at < 3 * 2, f"kill landed after ckpt-{killed_at}, not in {phase_killed}"
+    assert killed_at == after_ckpt, f"kill landed after ckpt-{killed_at}, not in {phase_killed}"
 
-    script_runs.run(__file__, *_args(ckpt, out, 0.0))   # the same command again: resumes
+    script_runs.run(__file__, *_args(ckpt, out))   # the same command again: resumes
     got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     # the resumed run trained only the passes after its checkpoint; they equal the reference's

@@ -24,18 +24,18 @@ _child = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_child)
 
 
-def _args(ckpt: Path, out: Path, sleep: float) -> list[str]:
-    return ["--ckpt", str(ckpt), "--out", str(out), "--batch-sleep", str(sleep), "--strategy", "mirrored2"]
+def _args(ckpt: Path, out: Path) -> list[str]:
+    return ["--ckpt", str(ckpt), "--out", str(out), "--strategy", "mirrored2"]
 
 
 def test_kill9_in_cycle_2_under_mirrored_two_replicas_then_rerun_is_bit_identical(tmp_path, script_runs):
-    script_runs.run(CHILD, *_args(tmp_path / "ckpt_ref", tmp_path / "ref.npz", 0.0))
+    script_runs.run(CHILD, *_args(tmp_path / "ckpt_ref", tmp_path / "ref.npz"))
     ref = script_runs.load_npz(tmp_path / "ref.npz")
     ckpt, out = tmp_path / "ckpt", tmp_path / "kill.npz"
-    script_runs.kill9(CHILD, *_args(ckpt, out, 0.1), when=lambda: _child._latest(ckpt) >= 5, grace=0.35,
-                      what="ckpt-5", unfinished=out)       # in the distillation of cycle 2
-    assert 5 <= _child._latest(ckpt) < 6, "the kill must land in cycle 2"
-    script_runs.run(CHILD, *_args(ckpt, out, 0.0))     # resumes; cycle 3's fusion runs after the restore
+    script_runs.kill9(CHILD, *_args(ckpt, out), hold_after=ckpt / "ckpt-5.index", hold_batches=3,
+                      unfinished=out)                   # in the distillation of cycle 2
+    assert _child._latest(ckpt) == 5, "the kill must land in cycle 2"
+    script_runs.run(CHILD, *_args(ckpt, out))     # resumes; cycle 3's fusion runs after the restore
     got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
     tail = ref["history"][-len(got["history"]):]

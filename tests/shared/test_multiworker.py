@@ -30,7 +30,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 GLOBAL_BATCH, STEPS, FEATURES, CLASSES = 8, 6, 5, 3
 TOLERANCE = 1e-5
-TIMEOUT = 150
+TIMEOUT = 30 * 60      # a hang guard only, not a speed check: far above the workers' time on a busy machine
 
 
 def _data():
