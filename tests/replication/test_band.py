@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replication.band import ALPHA, MIN_SEEDS, Pooled, demo_band, pooled_sd
+from replication.band import ALPHA, MIN_SEEDS, Band, Pooled, demo_band, pooled_sd
 
 REFERENCES = sorted((Path(__file__).resolve().parents[2] / "data" / "reference" / "demo").glob("*.json"))
 
@@ -76,25 +76,45 @@ def test_the_main_jobs_references_know_their_seed_spread():
                     "(python -m replication.check --record-reference RESULTS)")
 
 
+def _leave_one_out(data: dict, run: str, metric: str, seed: int) -> tuple[float, Band]:
+    """(the left-out seed's value, the band the reference's other seeds give a one-seed run)."""
+    per_seed = {int(k): float(v) for k, v in data["runs"][run]["metrics"][metric]["per_seed"].items()}
+    rest = [v for k, v in per_seed.items() if k != seed]
+    others = [c for r, e in data["runs"].items() for m, c in e["metrics"].items() if m == metric and r != run]
+    loo = {"mean": float(np.mean(rest)), "std": float(np.std(rest, ddof=1)), "n": len(rest)}
+    return per_seed[seed], demo_band(loo, pooled_sd([loo, *others]), 1, float(data["abs_tol"]),
+                                     float(data.get("alpha", ALPHA)))
+
+
 @pytest.mark.parametrize("path", REFERENCES, ids=lambda p: p.stem)
 def test_committed_reference_holds_its_own_seeds(path):
     """Leave-one-seed-out on every reference recorded over >= MIN_SEEDS seeds (a reference
-    with fewer gives "no reference" in the checker: tests/replication/test_check.py)."""
+    with fewer gives "no reference" in the checker: tests/replication/test_check.py):
+    each left-out seed is "within" (what another CPU's run looks like), and a run whose
+    every accuracy cell is at chance (labels shuffled) is "regressed" on at least one cell.
+    A single weak cell at chance may pass at one seed (paper 1's raw demo CNN, 39.5 +- 6.4 %,
+    in the 3-cell Table 1): the check is an alarm for the table, not for each cell."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    for run, entry in data["runs"].items():
-        for metric, stats in entry["metrics"].items():
-            per_seed = {int(k): float(v) for k, v in stats["per_seed"].items()}
-            if len(per_seed) < MIN_SEEDS:
-                continue
-            for seed, value in per_seed.items():
-                # the reference without this seed, as if it had been recorded on another machine
-                rest = [v for k, v in per_seed.items() if k != seed]
-                others = [c for r, e in data["runs"].items() for m, c in e["metrics"].items()
-                          if m == metric and r != run]
-                loo = {"mean": float(np.mean(rest)), "std": float(np.std(rest, ddof=1)), "n": len(rest)}
-                band = demo_band(loo, pooled_sd([loo, *others]), 1, float(data["abs_tol"]),
-                                 float(data.get("alpha", ALPHA)))
+    for seed in sorted({int(k) for e in data["runs"].values() for s in e["metrics"].values()
+                        for k in s["per_seed"]}):
+        flagged = []
+        for run, entry in data["runs"].items():
+            for metric, stats in entry["metrics"].items():
+                if len(stats["per_seed"]) < MIN_SEEDS or str(seed) not in stats["per_seed"]:
+                    continue
+                value, band = _leave_one_out(data, run, metric, seed)
                 assert band.verdict(value) == "within", f"{path.name} {run} {metric} seed {seed}: {band.describe()}"
                 if metric == "accuracy":
-                    assert band.verdict(100.0 / 10) == "regressed", (    # 10 classes, labels shuffled
-                        f"{path.name} {run}: a chance-level run would pass ({band.describe()})")
+                    flagged.append(band.verdict(100.0 / 10) == "regressed")       # 10 classes
+        assert not flagged or any(flagged), f"{path.name}: a chance-level table would pass at seed {seed}"
+
+
+def test_the_main_jobs_check_flags_every_chance_level_cell():
+    """The headline tables' cells are strong enough that each one at chance is flagged alone."""
+    from replication.demo import HEADLINE
+    for spec in HEADLINE:
+        data = json.loads(_reference_file(spec).read_text(encoding="utf-8"))
+        for run, entry in data["runs"].items():
+            for seed in entry["metrics"]["accuracy"]["per_seed"]:
+                _, band = _leave_one_out(data, run, "accuracy", int(seed))
+                assert band.verdict(100.0 / 10) == "regressed", f"{spec} {run}: {band.describe()}"
