@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 # Wall time of each step of an uninterrupted first run on an idle machine, written by
 # `python -m replication.demo --record-timing` (with the host it was measured on); the
 # plan printed first turns it into an estimate.
-TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "demo" / "main_job_timing.json"
+TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "main_job_timing.json"
 # The claims report the kit measured over >= 5 seeds with negative controls
 # (python -m replication.claims ..., see README "Does distillation work here?").
 RECORDED_CLAIMS = Path(__file__).resolve().parents[1] / "docs" / "results" / "claims" / "claims.json"
