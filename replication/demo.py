@@ -218,14 +218,13 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
 
 
 def _record_timing(timings: dict[str, float], path: Path = TIMING_FILE) -> None:
-    from replication.check import kit_commit
+    from replication.check import HOST_KEYS, kit_commit
     from replication.records import host_facts, now_iso
     from shared.config import atomic_write_text
-    keep = ("cpu_model", "cpu_count", "vector_flags", "tensorflow", "keras")
     data = {"note": "Wall time of each main-job step, first run, written by python -m replication.demo "
                     "--record-timing; the main job's plan turns it into its estimate.",
             "steps": timings, "recorded": now_iso(), "kit_commit": kit_commit(),
-            "host": {k: v for k, v in host_facts().items() if k in keep}}
+            "host": {k: v for k, v in host_facts().items() if k in HOST_KEYS}}
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
     print(f"wrote {path}")
 
