@@ -20,7 +20,8 @@ Evaluation datasets yield every crop of every test clip with the clip's index.
 One cycle q of Algorithm 1 (register p2-epoch-accounting for what counts as an epoch):
   1. single-branch training: b passes of L_ce (Eq. 1) per branch (mixup on x, y);
   2. information fusion: P_i = softmax(logits / T) of every training clip, inference
-     mode, un-mixed input, averaged over the clip's crops; P_bar = mean_i P_i (Eq. 3),
+     mode, un-mixed input, averaged over the clip's crops (CyclicParams.soft_label_crops
+     "all"; "one": one crop per clip drawn from the seed and the cycle); P_bar = mean_i P_i (Eq. 3),
      stored in a tf.Variable [N, C] shared by the branches (negative control,
      CyclicParams.aggregate_signal = "permuted", register p2-aggregate-signal: row n of
      the stored table is P_bar of clip order[n], a fixed derangement drawn from the run's
@@ -197,14 +198,55 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def one_crop_per_clip(index: np.ndarray, num_clips: int, rng: np.random.Generator) -> np.ndarray:
+    """Rows of `index` [n_crops] (clip index per crop) keeping ONE crop per clip, drawn
+    uniformly among that clip's crops; returned in clip order [num_clips].
+
+    A clip's crops are numbered in the order the soft-label dataset yields them (clip
+    order and start frame for shared.pipeline.make_eval_crops). One uniform number per
+    clip is drawn from `rng` whatever the crop counts, so two branches given generators
+    in the same state pick the same crop number of every clip (the same audio segment
+    when their crops have the same frame grid). A clip without crops is an error.
+    """
+    index = np.asarray(index).reshape(-1).astype(np.int64)               # [n]
+    counts = np.bincount(index, minlength=num_clips)                     # [clips]
+    if counts.shape[0] != num_clips or np.any(counts == 0):
+        missing = np.flatnonzero(counts[:num_clips] == 0)
+        raise ValueError(f"soft-label crops: clips {missing[:5].tolist()} have no crop "
+                         f"(or indices outside [0, {num_clips}))")
+    order = np.argsort(index, kind="stable")                             # [n] crops grouped by clip
+    starts = np.cumsum(counts) - counts                                  # [clips] first row of each clip in `order`
+    u = rng.random(num_clips)                                            # [clips] uniform [0, 1)
+    pick = starts + np.minimum((u * counts).astype(np.int64), counts - 1)  # [clips]
+    return order[pick]                                                   # [clips] rows of the dataset
+
+
+def soft_label_rng(seed: int, cycle: int) -> np.random.Generator:
+    """The generator of the one-crop choice of `cycle` (register p2-soft-label-crops): a
+    function of the run's seed and the cycle only, so a resumed run draws the same crops."""
+    return np.random.default_rng([int(seed), int(cycle), 0x50F7])
+
+
 def clip_soft_labels(trainer: BranchTrainer, dataset: tf.data.Dataset, num_clips: int,
-                     temperature: float, average: str = "probs") -> np.ndarray:
+                     temperature: float, average: str = "probs", crops: str = "all",
+                     rng: np.random.Generator | None = None) -> np.ndarray:
     """P_i of Eq. (2) for every clip [num_clips, C]: softmax(logits / T), averaged over crops.
 
+    crops "all": every crop of `dataset` counts (default); "one": one crop per clip drawn
+    by `one_crop_per_clip` from `rng` (every crop is still predicted, in inference mode,
+    so the kept crop's output is exactly what predicting it alone gives).
     average "probs": mean of the crops' softened probabilities (default); "logits":
-    softmax of the crops' mean logits / T (register p2-soft-label-crops).
+    softmax of the crops' mean logits / T (register p2-soft-label-crops). With one crop
+    per clip the two agree.
     """
     logits, index = predict_crops(trainer, dataset)                    # [n, C], [n]
+    if crops == "one":
+        if rng is None:
+            raise ValueError("soft-label crops 'one' needs a random generator (rng)")
+        keep = one_crop_per_clip(index, num_clips, rng)                 # [clips]
+        logits, index = logits[keep], index[keep]                       # [clips, C], [clips]
+    elif crops != "all":
+        raise ValueError(f"soft-label crops '{crops}' unknown (all, one)")
     if average == "probs":
         return clip_average(_softmax(logits / temperature), index, num_clips)
     if average == "logits":
@@ -236,6 +278,7 @@ class CyclicDistiller:
             if b.output_shape[-1] != num_classes:
                 raise ValueError(f"branch {i} outputs {b.output_shape[-1]} classes, expected {num_classes}")
         self.params = params
+        self.seed = int(seed)
         self.data = list(data)
         self.num_train_clips = int(num_train_clips)
         self.num_classes = int(num_classes)
@@ -315,8 +358,12 @@ class CyclicDistiller:
         Returns the table the branches are distilled toward (the stored aggregate): P_bar,
         or under the negative control P_bar[signal_order] (row n from clip signal_order[n])."""
         c = self.params.cyclic
+        cycle = int(self.cycle.numpy())
+        # soft_label_crops "one": every branch draws from a generator in the same state, so
+        # all branches score the same crop number of a clip in a cycle (register p2-soft-label-crops)
         self.last_soft_labels = [
-            clip_soft_labels(t, d.soft, self.num_train_clips, c.temperature, c.soft_label_average)
+            clip_soft_labels(t, d.soft, self.num_train_clips, c.temperature, c.soft_label_average,
+                             crops=c.soft_label_crops, rng=soft_label_rng(self.seed, cycle))
             for t, d in zip(self.trainers, self.data)]
         p_bar = np.mean(np.stack(self.last_soft_labels), axis=0)           # [N, C]
         if self.signal_order is not None:
@@ -410,4 +457,5 @@ def train_independent(branches: Sequence[keras.Model], data: Sequence[BranchData
 
 
 __all__ = ["BranchData", "BranchTrainer", "ClipOutputs", "CyclicDistiller", "clip_outputs",
-           "clip_soft_labels", "cosine_lr", "pass_of", "predict_crops", "train_independent"]
+           "clip_soft_labels", "cosine_lr", "one_crop_per_clip", "pass_of", "predict_crops",
+           "soft_label_rng", "train_independent"]
