@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from paper1_ts.model_params import CNNGRUParams, ModelParams, RawCNNParams
 from paper1_ts.train_params import SVMParams, TrainParams, TSParams
 from shared.config import load_config, override
-from shared.distribute import DistributeParams
+from shared.distribute_params import DistributeParams
 from shared.features.params import FeatureParams
 from shared.features.presets import paper1_spectrogram_params, paper1_waveform_params
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from replication import registry
-from shared.distribute import DistributeParams
+from shared.distribute_params import DistributeParams
 
 # Representation name -> (feature kind, mel bands) for shared.features.paper2_params (Sec. IV-C).
 REPRESENTATIONS: dict[str, tuple[str, int]] = {

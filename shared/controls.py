@@ -16,20 +16,23 @@ a wiring error, not at distillation.
 from __future__ import annotations
 
 import numpy as np
-from keras import ops
+
+from shared.config import ConfigError
 
 SIGNALS = ("matched", "permuted")
 
 
 def check_signal(owner: str, value: str) -> None:
-    """Raises ValueError naming `owner` (e.g. "TSParams.teacher_signal") for an unknown value."""
+    """Raises ConfigError (a ValueError) naming `owner` (e.g. "TSParams.teacher_signal") for an unknown value."""
     if value not in SIGNALS:
-        raise ValueError(f"{owner} '{value}' unknown (choose from {', '.join(SIGNALS)})")
+        raise ConfigError(f"{owner} '{value}' unknown (choose from {', '.join(SIGNALS)})")
 
 
 def shift_batch(x):
     """x [B, ...] -> [B, ...] with row i holding row (i - 1) mod B: every clip of a batch
     of B >= 2 gets another clip's values (a batch of one keeps its own: there is no other)."""
+    from keras import ops     # here, not at import: loading a preset must not start TensorFlow
+
     return ops.roll(x, shift=1, axis=0)
 
 

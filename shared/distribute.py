@@ -49,35 +49,13 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import tensorflow as tf
 
-
-@dataclass(frozen=True)
-class DistributeParams:
-    kind: str = "default"          # "default" (one device) | "mirrored" (all local GPUs) | "multi_worker" (TF_CONFIG)
-    devices: tuple[str, ...] = ()  # mirrored only: explicit device names, e.g. ("/cpu:0", "/cpu:1"); empty = all GPUs
-    logical_cpus: int = 0          # >0: split the CPU into this many logical devices (tests without GPUs)
-    jit_compile: bool = False      # XLA for train steps (see README speed notes)
-    precision: str = "float32"     # "float32" | "mixed_float16" (GPU) | "mixed_bfloat16" (TPU / AVX512-BF16 CPU);
-    #                                not stated by the papers, see register shared-precision
-
-    def __post_init__(self):
-        check_precision(self.precision)   # a typo in a preset fails when the config is loaded
-
-
-KINDS = ("default", "mirrored", "multi_worker")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-
-
-def check_precision(precision: str) -> str:
-    """Returns `precision` if it is a known policy name, else raises ValueError naming it."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"distribute.precision '{precision}' unknown (choose from {', '.join(PRECISIONS)})")
-    return precision
+# re-exported: the params live in a module without TensorFlow (fast preset loading)
+from shared.distribute_params import KINDS, PRECISIONS, DistributeParams, check_precision  # noqa: F401
 
 
 def set_precision(precision: str) -> None:

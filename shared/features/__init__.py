@@ -5,7 +5,6 @@
     feats = compute_features(audio, 22050, params)   # [frames, 64, 3]
 """
 
-from shared.features.frontend import compute_features, features_tf
 from shared.features.params import KINDS, FeatureError, FeatureParams
 from shared.features.presets import (P1_DEFAULT_READING, P1_READINGS, P2_KINDS,
                                      paper1_spectrogram_params, paper1_waveform_params,
@@ -16,3 +15,12 @@ __all__ = [
     "P1_DEFAULT_READING", "P1_READINGS", "P2_KINDS", "paper1_spectrogram_params",
     "paper1_waveform_params", "paper2_params",
 ]
+
+
+def __getattr__(name: str):
+    # The TensorFlow front end loads on first use: FeatureParams (read by every preset)
+    # must not start TensorFlow (`--help` and config errors stay instant).
+    if name in ("compute_features", "features_tf"):
+        from shared.features import frontend
+        return getattr(frontend, name)
+    raise AttributeError(f"module 'shared.features' has no attribute '{name}'")
