@@ -2,9 +2,9 @@
 
     python -m replication.bench --json docs/results/bench/after.json
     python -m replication.bench_report --after docs/results/bench/after.json \
-        --before docs/results/bench/before.json --into README.md --section bench
+        --before docs/results/bench/before.json --into docs/scale.md --section bench
 
-Every number in the README's speed section comes from these JSON files (committed under
+Every number in the speed section of docs/scale.md comes from these JSON files (committed under
 docs/results/bench/), so the section can be regenerated and checked. Each of the
 issue's four targets is judged from the data: pipeline overhead <= 5 % for every model,
 feature extraction >= 5x librosa, training >= 40 % of the matmul ceiling for the
@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--after", type=Path, required=True, help="benchmark JSON of the current code")
     p.add_argument("--before", type=Path, help="benchmark JSON to compare with")
-    p.add_argument("--into", type=Path, help="Markdown file whose marked section is replaced")
+    p.add_argument("--into", type=Path,
+                   help="Markdown file whose marked section is replaced (the kit's: docs/scale.md)")
     p.add_argument("--section", default="bench", help="marker name for --into (default: bench)")
     args = p.parse_args(argv)
     text = render(_load(args.after), _load(args.before), str(args.after),

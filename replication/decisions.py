@@ -13,8 +13,8 @@ replication/decisions/<shared|paper1|paper2>.yaml. Each file is a YAML list of e
       why: ...
 
     python -m replication.decisions                       # validate and print Markdown
-    python -m replication.decisions --markdown docs/decisions.md
-    python -m replication.decisions --into README.md --section decisions
+    python -m replication.decisions --markdown FILE                     # the whole page to FILE
+    python -m replication.decisions --into docs/register.md --section decisions   # the rendered register
 
 A missing or unknown key, a wrong type, an unknown paper or a duplicate id is a
 DecisionsError naming the file and the entry.
@@ -204,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 description="Validate the register of decisions and render it as Markdown.")
     p.add_argument("files", nargs="*", type=Path, help="register files (default replication/decisions/*.yaml)")
     p.add_argument("--markdown", type=Path, help="write the Markdown here (atomically)")
-    p.add_argument("--into", type=Path, help="Markdown file whose marked section is replaced")
+    p.add_argument("--into", type=Path,
+                   help="Markdown file whose marked section is replaced (the kit's register: docs/register.md)")
     p.add_argument("--section", default="decisions", help="marker name for --into (default: decisions)")
     p.add_argument("--style", choices=("table", "sections"), default="table")
     args = p.parse_args(argv)

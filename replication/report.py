@@ -1,14 +1,15 @@
 """Renders check reports, run records and published tables as text, Markdown and JSON.
 
 Everything here works on plain data (a check report's `to_dict()` or its saved JSON, run
-records, published cells), so a README table can be regenerated from saved files:
+records, published cells), so a documentation table can be regenerated from saved files:
 
-    python -m replication.report --check-json check.json --into README.md --section results
-    python -m replication.report --published paper2/tableVII --into README.md --section tableVII
+    python -m replication.report --check-json check.json --into docs/paper1.md --section paper1-results
+    python -m replication.report --check-json check.json --into docs/paper2.md --section paper2-results
+    python -m replication.report --published paper2/tableVII      # print a published table
 
 `replace_between_markers` swaps the text between `<!-- BEGIN name -->` and
-`<!-- END name -->` in a Markdown file (atomically), so README tables are generated,
-never typed.
+`<!-- END name -->` in a Markdown file (atomically), so the tables of the README and of
+docs/ are generated, never typed (docs/checker.md lists every section and its command).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Audio decoding with soundfile (24-bit WAV, FLAC, 16-bit PCM ...).
 
 tensorflow-io would decode inside the graph, but its last release (0.37.1) cannot load
-its compiled ops with TensorFlow 2.21 (see README), so decoding happens in numpy and
+its compiled ops with TensorFlow 2.21 (see docs/dependencies.md), so decoding happens in numpy and
 the tf.data pipeline reads decoded features from the cache.
 """
 
