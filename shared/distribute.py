@@ -108,7 +108,7 @@ def make_strategy(params: DistributeParams) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices=devices or None)
     if "TF_CONFIG" not in os.environ:
         raise ValueError("distribute.kind 'multi_worker' needs the TF_CONFIG environment variable "
-                         "(cluster spec and this worker's task), see README 'Several machines'")
+                         "(cluster spec and this worker's task), see docs/scale.md 'Several machines'")
     json.loads(os.environ["TF_CONFIG"])  # fail early with a JSON error if malformed
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     _reduce_nested(strategy)

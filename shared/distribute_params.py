@@ -27,7 +27,7 @@ class DistributeParams:
     kind: str = "default"          # "default" (one device) | "mirrored" (all local GPUs) | "multi_worker" (TF_CONFIG)
     devices: tuple[str, ...] = ()  # mirrored only: explicit device names, e.g. ("/cpu:0", "/cpu:1"); empty = all GPUs
     logical_cpus: int = 0          # >0: split the CPU into this many logical devices (tests without GPUs)
-    jit_compile: bool = False      # XLA for train steps (see README speed notes)
+    jit_compile: bool = False      # XLA for train steps (see docs/scale.md, Speed)
     precision: str = "float32"     # "float32" | "mixed_float16" (GPU) | "mixed_bfloat16" (TPU / AVX512-BF16 CPU);
     #                                not stated by the papers, see register shared-precision
 
