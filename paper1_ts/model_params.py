@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paper1_ts import architecture as arch
-from shared.config import load_config
+from shared.config import ConfigError, load_config
 
 BLOCK_ORDERS = ("pre", "post")
 EMBEDDING_ACTIVATIONS = ("linear", "leaky_relu")
@@ -33,15 +33,15 @@ _T3_CONV1 = arch.row(arch.TABLE3, "Conv1")
 def _check_common(p) -> None:
     cls = type(p).__name__
     if p.block_order not in BLOCK_ORDERS:
-        raise ValueError(f"{cls}.block_order '{p.block_order}' unknown (choose from {BLOCK_ORDERS})")
+        raise ConfigError(f"{cls}.block_order '{p.block_order}' unknown (choose from {BLOCK_ORDERS})")
     if p.embedding_activation not in EMBEDDING_ACTIVATIONS:
-        raise ValueError(f"{cls}.embedding_activation '{p.embedding_activation}' unknown "
+        raise ConfigError(f"{cls}.embedding_activation '{p.embedding_activation}' unknown "
                          f"(choose from {EMBEDDING_ACTIVATIONS})")
     if not 0.0 <= p.leaky_slope < 1.0:
-        raise ValueError(f"{cls}.leaky_slope must be in [0, 1), got {p.leaky_slope}")
+        raise ConfigError(f"{cls}.leaky_slope must be in [0, 1), got {p.leaky_slope}")
     for name in ("channels", "embedding_units", "num_classes", "shortcut_kernel"):
         if getattr(p, name) < 1:
-            raise ValueError(f"{cls}.{name} must be >= 1, got {getattr(p, name)}")
+            raise ConfigError(f"{cls}.{name} must be >= 1, got {getattr(p, name)}")
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,14 @@ class RawCNNParams:
     def __post_init__(self):
         _check_common(self)
         if self.input_length is not None and self.input_length < self.conv1_kernel:
-            raise ValueError(f"RawCNNParams.input_length {self.input_length} is shorter than "
+            raise ConfigError(f"RawCNNParams.input_length {self.input_length} is shorter than "
                              f"conv1_kernel {self.conv1_kernel}")
         if not self.res_filters:
-            raise ValueError("RawCNNParams.res_filters must list at least one block")
+            raise ConfigError("RawCNNParams.res_filters must list at least one block")
         for name in ("conv1_filters", "conv1_kernel", "conv1_stride", "res_kernel",
                      "res_stride", "res_pool"):
             if getattr(self, name) < 1:
-                raise ValueError(f"RawCNNParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"RawCNNParams.{name} must be >= 1, got {getattr(self, name)}")
 
     @property
     def input_shape(self) -> tuple[int | None, int]:
@@ -106,14 +106,14 @@ class CNNGRUParams:
     def __post_init__(self):
         _check_common(self)
         if len(self.res_strides) != len(self.res_filters) + 1:
-            raise ValueError(f"CNNGRUParams.res_strides has {len(self.res_strides)} entries but "
+            raise ConfigError(f"CNNGRUParams.res_strides has {len(self.res_strides)} entries but "
                              f"there are {len(self.res_filters) + 1} blocks (res_filters + Res4)")
         for name in ("input_bins", "conv1_filters", "conv1_kernel", "res_kernel",
                      "res4_filters", "gru_units"):
             if getattr(self, name) < 1:
-                raise ValueError(f"CNNGRUParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"CNNGRUParams.{name} must be >= 1, got {getattr(self, name)}")
         if min(self.res_strides) < 1:
-            raise ValueError(f"CNNGRUParams.res_strides must be >= 1, got {self.res_strides}")
+            raise ConfigError(f"CNNGRUParams.res_strides must be >= 1, got {self.res_strides}")
 
     @property
     def input_shape(self) -> tuple[int | None, int, int]:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from paper1_ts.model_params import CNNGRUParams, ModelParams, RawCNNParams
 from paper1_ts.train_params import SVMParams, TrainParams, TSParams
-from shared.config import load_config, override
+from shared.config import ConfigError, load_config, override
 from shared.distribute_params import DistributeParams
 from shared.features.params import FeatureParams
 from shared.features.presets import paper1_spectrogram_params, paper1_waveform_params
@@ -46,9 +46,9 @@ class DataParams:
     def __post_init__(self):
         for name in ("train_per_class", "eval_per_class", "cache_workers"):
             if getattr(self, name) < 0:
-                raise ValueError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
+                raise ConfigError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
         if self.cache_dtype not in ("float16", "float32"):
-            raise ValueError(f"DataParams.cache_dtype must be float16 or float32, got {self.cache_dtype!r}")
+            raise ConfigError(f"DataParams.cache_dtype must be float16 or float32, got {self.cache_dtype!r}")
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,15 @@ class Paper1Params:
 
     def __post_init__(self):
         if self.seeds < 1:
-            raise ValueError(f"Paper1Params.seeds must be >= 1, got {self.seeds}")
+            raise ConfigError(f"Paper1Params.seeds must be >= 1, got {self.seeds}")
+        if self.first_seed < 0:
+            raise ConfigError(f"Paper1Params.first_seed must be >= 0, got {self.first_seed}")
         if self.figure1_model not in FIGURE1_MODELS:
-            raise ValueError(f"Paper1Params.figure1_model '{self.figure1_model}' unknown "
+            raise ConfigError(f"Paper1Params.figure1_model '{self.figure1_model}' unknown "
                              f"(choose from {', '.join(FIGURE1_MODELS)})")
         for family in ("raw", "spec"):
             if self.features_of(family).sample_rate != self.raw_features.sample_rate:
-                raise ValueError("raw_features and spec_features must share one sample_rate "
+                raise ConfigError("raw_features and spec_features must share one sample_rate "
                                  f"({self.raw_features.sample_rate} vs {self.spec_features.sample_rate})")
 
     @property
@@ -103,10 +105,10 @@ def preset_path(preset: str) -> Path:
     path = Path(preset)
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: preset file not found")
+            raise ConfigError(f"{path}: preset file not found")
         return path
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)} or give a .yaml path)")
+        raise ConfigError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)} or give a .yaml path)")
     return PRESET_DIR / f"{preset}.yaml"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.config import ConfigError
 from shared.controls import check_signal
 
 TS_LOSSES = ("output", "hidden", "both")
@@ -32,11 +33,13 @@ class TrainParams:
     def __post_init__(self):
         for name in ("batch_size", "epochs", "pool_epochs", "gru_epochs"):
             if getattr(self, name) < 1:
-                raise ValueError(f"TrainParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"TrainParams.{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0:
-            raise ValueError(f"TrainParams.learning_rate must be > 0, got {self.learning_rate}")
+            raise ConfigError(f"TrainParams.learning_rate must be > 0, got {self.learning_rate}")
         if self.steps_per_epoch < 0:
-            raise ValueError(f"TrainParams.steps_per_epoch must be >= 0, got {self.steps_per_epoch}")
+            raise ConfigError(f"TrainParams.steps_per_epoch must be >= 0, got {self.steps_per_epoch}")
+        if self.verbose not in (0, 1, 2):
+            raise ConfigError(f"TrainParams.verbose must be 0, 1 or 2 (keras fit), got {self.verbose}")
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,18 @@ class TSParams:
 
     def __post_init__(self):
         if self.loss not in TS_LOSSES:
-            raise ValueError(f"TSParams.loss '{self.loss}' unknown (choose from {', '.join(TS_LOSSES)})")
+            raise ConfigError(f"TSParams.loss '{self.loss}' unknown (choose from {', '.join(TS_LOSSES)})")
         if self.teacher_mode not in ("as_printed", "hinton"):
-            raise ValueError(f"TSParams.teacher_mode '{self.teacher_mode}' unknown (as_printed, hinton)")
+            raise ConfigError(f"TSParams.teacher_mode '{self.teacher_mode}' unknown (as_printed, hinton)")
         for name in ("teacher_query", "teacher_train_input"):
             if getattr(self, name) not in TEACHER_INPUTS:
-                raise ValueError(f"TSParams.{name} '{getattr(self, name)}' unknown "
+                raise ConfigError(f"TSParams.{name} '{getattr(self, name)}' unknown "
                                  f"(choose from {', '.join(TEACHER_INPUTS)})")
         if self.temperature <= 0:
-            raise ValueError(f"TSParams.temperature must be > 0, got {self.temperature}")
+            raise ConfigError(f"TSParams.temperature must be > 0, got {self.temperature}")
+        for name in ("output_weight", "hidden_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"TSParams.{name} must be >= 0, got {getattr(self, name)}")
         check_signal("TSParams.teacher_signal", self.teacher_signal)
 
 
@@ -78,6 +84,9 @@ class SVMParams:
 
     def __post_init__(self):
         if self.kernel not in SVM_KERNELS:
-            raise ValueError(f"SVMParams.kernel '{self.kernel}' unknown (choose from {', '.join(SVM_KERNELS)})")
+            raise ConfigError(f"SVMParams.kernel '{self.kernel}' unknown (choose from {', '.join(SVM_KERNELS)})")
         if self.c <= 0:
-            raise ValueError(f"SVMParams.c must be > 0, got {self.c}")
+            raise ConfigError(f"SVMParams.c must be > 0, got {self.c}")
+        for name in ("max_iter", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SVMParams.{name} must be >= 1, got {getattr(self, name)}")

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paper2_multirep.params import ARCHS
 from replication import registry
+from shared.config import ConfigError
 from shared.distribute_params import DistributeParams
 
 # Representation name -> (feature kind, mel bands) for shared.features.paper2_params (Sec. IV-C).
@@ -205,7 +207,7 @@ def table_by_number(number: str) -> TableSpec:
     """Looks a table up by Roman or Arabic numeral ("VII", "vii", "7") or registry name.
 
     Raises:
-      KeyError: naming the known tables.
+      replication.registry.UnknownNameError (a KeyError): naming the known tables.
     """
     text = str(number).strip()
     if text.startswith("paper2/"):
@@ -215,7 +217,7 @@ def table_by_number(number: str) -> TableSpec:
         if table.numeral == numeral:
             return table
     known = ", ".join(t.numeral for t in TABLES)
-    raise KeyError(f"paper 2 has no table '{number}' (known: {known}, or 1-7)")
+    raise registry.UnknownNameError(f"paper 2 has no table '{number}' (known: {known}, or 1-7)")
 
 
 @dataclass(frozen=True)
@@ -235,10 +237,12 @@ class DataParams:
     def __post_init__(self) -> None:
         for name in ("crop_frames", "eval_hop_frames"):
             if getattr(self, name) < 1:
-                raise ValueError(f"DataParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"DataParams.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("max_train_clips", "max_eval_clips", "cache_workers"):
             if getattr(self, name) < 0:
-                raise ValueError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
+                raise ConfigError(f"DataParams.{name} must be >= 0, got {getattr(self, name)}")
+        if self.cache_dtype not in ("float16", "float32"):
+            raise ConfigError(f"DataParams.cache_dtype must be float16 or float32, got {self.cache_dtype!r}")
 
 
 @dataclass(frozen=True)
@@ -256,7 +260,13 @@ class ExperimentParams:
 
     def __post_init__(self) -> None:
         if self.seeds < 1:
-            raise ValueError(f"ExperimentParams.seeds must be >= 1, got {self.seeds}")
+            raise ConfigError(f"ExperimentParams.seeds must be >= 1, got {self.seeds}")
+        for name in ("resnet_arch", "vgg_arch"):
+            if getattr(self, name) not in ARCHS:
+                raise ConfigError(f"ExperimentParams.{name} '{getattr(self, name)}' unknown "
+                                  f"(choose from {', '.join(ARCHS)})")
+        if not self.training_preset:
+            raise ConfigError("ExperimentParams.training_preset must name a training preset (paper, demo or a path)")
 
     def arch_of(self, network: str) -> str:
         """The keras architecture name behind a printed network name."""

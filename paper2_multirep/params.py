@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.config import ConfigError
 from shared.controls import SIGNALS
 
 ARCHS = ("vgg19", "resnet101", "small_cnn", "small_resnet")
@@ -27,7 +28,7 @@ SCHEDULES = ("cosine", "constant")
 
 def _choice(cls: str, name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{cls}.{name} '{value}' unknown (choose from {', '.join(allowed)})")
+        raise ConfigError(f"{cls}.{name} '{value}' unknown (choose from {', '.join(allowed)})")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,13 @@ class BranchParams:
         _choice("BranchParams", "weights", self.weights, WEIGHTS)
         _choice("BranchParams", "input_policy", self.input_policy, INPUT_POLICIES)
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"BranchParams.dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"BranchParams.dropout must be in [0, 1), got {self.dropout}")
         if self.head_hidden < 0:
-            raise ValueError(f"BranchParams.head_hidden must be >= 0, got {self.head_hidden}")
+            raise ConfigError(f"BranchParams.head_hidden must be >= 0, got {self.head_hidden}")
         if not self.small_filters or min(self.small_filters) < 1:
-            raise ValueError(f"BranchParams.small_filters must be positive widths, got {self.small_filters}")
+            raise ConfigError(f"BranchParams.small_filters must be positive widths, got {self.small_filters}")
         if len(self.resize_to) != 2 or min(self.resize_to) < 32:
-            raise ValueError(f"BranchParams.resize_to must be two sizes >= 32, got {self.resize_to}")
+            raise ConfigError(f"BranchParams.resize_to must be two sizes >= 32, got {self.resize_to}")
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,16 @@ class OptimParams:
     def __post_init__(self) -> None:
         _choice("OptimParams", "schedule", self.schedule, SCHEDULES)
         if self.learning_rate <= 0:
-            raise ValueError(f"OptimParams.learning_rate must be > 0, got {self.learning_rate}")
+            raise ConfigError(f"OptimParams.learning_rate must be > 0, got {self.learning_rate}")
         if not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"OptimParams.momentum must be in [0, 1), got {self.momentum}")
+            raise ConfigError(f"OptimParams.momentum must be in [0, 1), got {self.momentum}")
         if self.weight_decay < 0 or self.eta_min < 0:
-            raise ValueError("OptimParams.weight_decay and eta_min must be >= 0")
+            raise ConfigError("OptimParams.weight_decay and eta_min must be >= 0")
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
-                raise ValueError(f"OptimParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"OptimParams.{name} must be >= 1, got {getattr(self, name)}")
+        if self.verbose not in (0, 1, 2):
+            raise ConfigError(f"OptimParams.verbose must be 0, 1 or 2 (keras fit), got {self.verbose}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class MixupParams:
 
     def __post_init__(self) -> None:
         if self.alpha <= 0:
-            raise ValueError(f"MixupParams.alpha must be > 0, got {self.alpha}")
+            raise ConfigError(f"MixupParams.alpha must be > 0, got {self.alpha}")
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,11 @@ class CyclicParams:
         _choice("CyclicParams", "aggregate_signal", self.aggregate_signal, SIGNALS)
         for name in ("single_epochs", "distill_epochs"):
             if getattr(self, name) < 1:
-                raise ValueError(f"CyclicParams.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"CyclicParams.{name} must be >= 1, got {getattr(self, name)}")
         if self.temperature <= 0:
-            raise ValueError(f"CyclicParams.temperature must be > 0, got {self.temperature}")
+            raise ConfigError(f"CyclicParams.temperature must be > 0, got {self.temperature}")
         if self.kl_weight < 0:
-            raise ValueError(f"CyclicParams.kl_weight must be >= 0, got {self.kl_weight}")
+            raise ConfigError(f"CyclicParams.kl_weight must be >= 0, got {self.kl_weight}")
 
     @property
     def passes_per_cycle(self) -> int:
@@ -151,7 +154,7 @@ class TrainParams:
             return self.optim.epochs
         cycles = self.optim.epochs // self.cyclic.passes_per_cycle
         if cycles < 1:
-            raise ValueError(f"epochs={self.optim.epochs} passes is less than one cycle "
+            raise ConfigError(f"epochs={self.optim.epochs} passes is less than one cycle "
                              f"(b + d = {self.cyclic.passes_per_cycle})")
         return cycles
 

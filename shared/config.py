@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import shutil
 import tempfile
@@ -64,10 +65,15 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if args and len(args) != len(value):
             raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
         return tuple(_coerce(v, a, where) for v, a in zip(value, args or [Any] * len(value)))
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+    if tp in (int, float) and isinstance(value, bool):
+        # bool is an int subclass in Python: `epochs: true` must not mean 1
+        raise ConfigError(f"{where}: expected {tp.__name__}, got the boolean {value!r}")
+    if tp is float and isinstance(value, int):
         return float(value)
     if tp in (int, float, str, bool) and not isinstance(value, tp):
         raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+    if tp is float and not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
     return value
 
 
@@ -79,7 +85,9 @@ def override(obj: T, changes: Mapping[str, Any], source: str = "<overrides>") ->
       changes: field name -> value; a nested dataclass takes a nested mapping.
       source: where the changes came from (a file name), used in error messages.
     Raises:
-      ConfigError: naming the unknown key and `source`.
+      ConfigError: naming `source` and the key: an unknown key, a value of the wrong type
+        (a boolean for a number, NaN or infinity for a float) or one the dataclass's own
+        checks (`__post_init__`) refuse.
     """
     if not dataclasses.is_dataclass(obj):
         raise TypeError(f"{obj!r} is not a dataclass instance")
@@ -98,7 +106,13 @@ def override(obj: T, changes: Mapping[str, Any], source: str = "<overrides>") ->
             updates[key] = override(current, value, source)
         else:
             updates[key] = _coerce(value, tp, where)
-    return dataclasses.replace(obj, **updates)
+    try:
+        return dataclasses.replace(obj, **updates)
+    except (ValueError, TypeError) as err:   # a field check in __post_init__ (FeatureError, ...)
+        message = str(err)
+        if type(obj).__name__ not in message:
+            message = f"{type(obj).__name__}: {message}"
+        raise ConfigError(f"{source}: {message}") from None
 
 
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
@@ -108,8 +122,12 @@ def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
             data = yaml.safe_load(f)
     except FileNotFoundError:
         raise ConfigError(f"preset file not found: {path}") from None
+    except OSError as err:                       # a directory, no permission, ...
+        raise ConfigError(f"{path}: cannot read the preset ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({err.reason})") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from shared.config import ConfigError
+
 
 @dataclass(frozen=True)
 class DeterminismParams:
@@ -31,7 +33,7 @@ class DeterminismParams:
 
     def __post_init__(self):
         if self.seed < 0:
-            raise ValueError(f"DeterminismParams.seed must be >= 0, got {self.seed}")
+            raise ConfigError(f"DeterminismParams.seed must be >= 0, got {self.seed}")
 
 
 def op_determinism_enabled() -> bool:

@@ -27,7 +27,8 @@ import numpy as np
 import yaml
 
 from shared.audio import write_audio
-from shared.config import atomic_directory, atomic_write_text, override, read_yaml, to_dict
+from shared.config import (ConfigError, atomic_directory, atomic_write_text, override, read_yaml,
+                           to_dict)
 from shared.datasets import dcase2018_task1a as dcase
 from shared.datasets.base import DatasetError, DatasetSpec, Split
 from shared.datasets.demo_sources import SOURCES
@@ -36,6 +37,8 @@ NAME = "demo"
 PARAMS_FILE = "demo_params.yaml"
 DONE_FILE = ".demo_complete"
 CITIES = ("north", "south", "east")
+MIN_SAMPLE_RATE = 8000              # lowest rate DemoParams accepts
+MIN_CLIP_SECONDS = 0.25             # shortest clip DemoParams accepts
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,21 @@ class DemoParams:
     train_per_class: int = 24       # not from a paper: demo size
     evaluate_per_class: int = 12    # not from a paper: demo size
     seed: int = 0                   # generator seed; same params -> identical files
+
+    def __post_init__(self):
+        # checked before anything is generated: a bad --opt never publishes a root
+        if self.sample_rate < MIN_SAMPLE_RATE:
+            raise ConfigError(f"DemoParams.sample_rate must be >= {MIN_SAMPLE_RATE} Hz "
+                              f"(the sources reach 7 kHz), got {self.sample_rate}")
+        if self.channels not in (1, 2):
+            raise ConfigError(f"DemoParams.channels must be 1 or 2, got {self.channels}")
+        if self.clip_seconds < MIN_CLIP_SECONDS:
+            raise ConfigError(f"DemoParams.clip_seconds must be >= {MIN_CLIP_SECONDS}, got {self.clip_seconds}")
+        for name in ("train_per_class", "evaluate_per_class"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"DemoParams.{name} must be >= 1, got {getattr(self, name)}")
+        if self.seed < 0:
+            raise ConfigError(f"DemoParams.seed must be >= 0, got {self.seed}")
 
     @property
     def clip_frames(self) -> int:
