@@ -26,6 +26,10 @@ class RecordExistsError(FileExistsError):
     pass
 
 
+class RecordError(ValueError):
+    """A results.json that is not a run record (bad JSON, a missing key, a wrong type); names the file."""
+
+
 def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -160,11 +164,15 @@ def read_record(path: str | os.PathLike) -> RunRecord:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
-    for key in ("table", "run", "seed", "metrics"):
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RecordError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: a run record is a JSON object, got {type(data).__name__}")
+    for key, kind in (("table", str), ("run", str), ("preset", str), ("seed", int), ("metrics", dict)):
         if key not in data:
-            raise ValueError(f"{path}: results file lacks the key '{key}'")
+            raise RecordError(f"{path}: results file lacks the key '{key}'")
+        if not isinstance(data[key], kind) or isinstance(data[key], bool):
+            raise RecordError(f"{path}: '{key}' must be a {kind.__name__}, got {data[key]!r}")
     return RunRecord.from_dict(data)
 
 
