@@ -53,6 +53,42 @@ VARIANT_OVERLAYS: dict[str, dict[str, dict[str, Any]]] = {
     # register p2-epoch-accounting: the independent branch trains the distilled branch's passes
     "equal_budget": {"paper2": {"training_overrides": {"cyclic": {"independent_budget": "passes"}}}},
 }
+# Training budgets: data/claims/budgets/<name>.yaml, an overlay of each paper's demo preset
+# applied to every arm (runs, controls, variants) alike; "demo" is the demo presets as they are.
+BUDGET_DIR = REPO / "data" / "claims" / "budgets"
+DEFAULT_BUDGET = "demo"
+_BUDGET_KEYS = ("note", "paper1", "paper2")
+
+
+def budget_names(budget_dir: Path = BUDGET_DIR) -> list[str]:
+    """The known budgets: "demo" and one per YAML file of `budget_dir`."""
+    return [DEFAULT_BUDGET] + sorted(p.stem for p in budget_dir.glob("*.yaml"))
+
+
+def load_budget(name: str, budget_dir: Path = BUDGET_DIR) -> dict[str, dict[str, Any]]:
+    """paper -> overlay of its demo preset for the budget `name` ({} for "demo").
+
+    Raises:
+      ValueError: unknown budget (the known ones named), or a file with a key other than
+        note / paper1 / paper2 or a paper entry that is not a mapping (file and key named).
+    """
+    from shared.config import read_yaml
+    if name == DEFAULT_BUDGET:
+        return {p: {} for p in BASE_PRESETS}
+    path = budget_dir / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown budget '{name}' (known: {', '.join(budget_names(budget_dir))})")
+    data = read_yaml(path)
+    unknown = sorted(set(data) - set(_BUDGET_KEYS))
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(_BUDGET_KEYS)})")
+    out = {}
+    for paper in BASE_PRESETS:
+        overlay = data.get(paper) or {}
+        if not isinstance(overlay, Mapping):
+            raise ValueError(f"{path}: '{paper}' must be a mapping (an overlay of its demo preset)")
+        out[paper] = dict(overlay)
+    return out
 
 
 def _runner(paper: str) -> Callable[[Sequence[str]], int]:
@@ -75,17 +111,22 @@ def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def write_overlay(paper: str, out_dir: Path, variant: str = "permuted") -> Path:
-    """The demo preset of `paper` with the negative-control switch on ("permuted"), or with
-    the overlay of an arm variant (a key of VARIANT_OVERLAYS), as a YAML file."""
+def write_overlay(paper: str, out_dir: Path, variant: str | None = "permuted",
+                  budget: str = DEFAULT_BUDGET, budget_overlay: Mapping[str, Any] | None = None) -> Path:
+    """The demo preset of `paper`, with a budget's overlay (`budget_overlay`, named `budget`)
+    and then the negative-control switch on ("permuted"), or the overlay of an arm variant
+    (a key of VARIANT_OVERLAYS), or nothing more (None), as a YAML file."""
     import yaml
     from shared.config import atomic_write_text, read_yaml
-    overlay = CONTROL_OVERLAYS[paper] if variant == "permuted" else VARIANT_OVERLAYS[variant][paper]
-    what = "the negative-control switch" if variant == "permuted" else f"the {variant} arm variant"
-    data = merge(read_yaml(BASE_PRESETS[paper]), overlay)
-    path = out_dir / f"{paper}_demo_{variant}.yaml"
+    overlay = {} if variant is None else \
+        CONTROL_OVERLAYS[paper] if variant == "permuted" else VARIANT_OVERLAYS[variant][paper]
+    what = [f"the {budget} budget"] if budget != DEFAULT_BUDGET else []
+    what += [] if variant is None else \
+        ["the negative-control switch" if variant == "permuted" else f"the {variant} arm variant"]
+    data = merge(merge(read_yaml(BASE_PRESETS[paper]), budget_overlay or {}), overlay)
+    path = out_dir / f"{paper}_{budget}_{variant or 'arms'}.yaml"
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + {what} "
+    atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + {' + '.join(what) or 'nothing'} "
                             "(written by python -m replication.claims)\n" + yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -145,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, default="demo")
     p.add_argument("--data-root", default="data/datasets/demo", help="demo data root")
     p.add_argument("--seeds", type=int, default=5, help="seeds per run (default 5; >= 2 for an interval)")
+    p.add_argument("--budget", default=DEFAULT_BUDGET,
+                   help="training budget of every arm: demo (the demo presets as they are) or a file "
+                        "name of data/claims/budgets/ without .yaml (e.g. levelled, smoke)")
     p.add_argument("--results", default="results/claims", help="root of runs/, control/, equal_budget/ and the report")
     p.add_argument("--control", action="store_true", help="also run the negative controls (teacher signal permuted)")
     p.add_argument("--tables", nargs="+", default=None, metavar="PAPER/TABLE",
@@ -207,25 +251,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seeds < 1:
         print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
         return 2
+    try:
+        budget = load_budget(args.budget)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     tables = tables_needed(claims)
     variant_tables = {v: tables_needed(claims, v) for v in variants}
     root = Path(args.results)
     runs, control = root / MAIN, root / CONTROL
     print(f"{len(claims)} claim(s) over {len(tables)} table(s): {', '.join(tables)}; "
-          f"{args.seeds} seed(s); controls {'on' if args.control else 'off'}; "
+          f"{args.seeds} seed(s); budget {args.budget}; controls {'on' if args.control else 'off'}; "
           f"equal-budget arms {'on' if args.equal_budget else 'off'}", flush=True)
     failures: list[str] = []
     if not args.report_only:
         from replication.data import main as data_main
         if data_main(["prepare", "demo", "--root", args.data_root]) != 0:
             return 1
-        failures += run_tables(tables, runs, {"paper1": "demo", "paper2": "demo"}, args.data_root, args.seeds)
+        plain = {p: "demo" for p in BASE_PRESETS} if args.budget == DEFAULT_BUDGET else \
+            {p: str(write_overlay(p, runs / "presets", None, args.budget, budget[p])) for p in BASE_PRESETS}
+        failures += run_tables(tables, runs, plain, args.data_root, args.seeds)
         if args.control:
-            presets = {p: str(write_overlay(p, control / "presets")) for p in BASE_PRESETS}
+            presets = {p: str(write_overlay(p, control / "presets", "permuted", args.budget, budget[p]))
+                       for p in BASE_PRESETS}
             share_stores(runs, control)
             failures += run_tables(tables, control, presets, args.data_root, args.seeds)
         for variant, needed in variant_tables.items():
-            presets = {p: str(write_overlay(p, root / variant / "presets", variant))
+            presets = {p: str(write_overlay(p, root / variant / "presets", variant, args.budget, budget[p]))
                        for p in VARIANT_OVERLAYS[variant]}
             share_stores(runs, root / variant)
             failures += run_tables(needed, root / variant, presets, args.data_root, args.seeds)
@@ -242,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = evaluate(claims, records, control_records, variant_records=variant_records, levelling=levelling)
     seeds = sorted({rec.seed for _, rec in records})
     paths = write_report(results, Path(args.report_dir or root),
-                         title=f"Claims ({args.dataset} data, seeds {', '.join(map(str, seeds)) or 'none'})")
+                         title=f"Claims ({args.dataset} data, {args.budget} budget, seeds "
+                               f"{', '.join(map(str, seeds)) or 'none'})")
     print(paths["markdown"].read_text())
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")
     if args.into:

@@ -152,3 +152,32 @@ def test_publish_puts_the_report_into_a_marked_section_with_a_relative_plot_link
     text = readme.read_text()
     assert "old" not in text and "#### Claims (demo)" in text
     assert "![forest plot](docs/claims/claims.png)" in text and text.endswith("rest\n")
+
+
+def test_a_budget_overlays_every_arm_and_the_control_switch_stays_on_top(tmp_path):
+    from paper1_ts.params import resolve_params as p1_params
+    budgets = tmp_path / "budgets"
+    budgets.mkdir()
+    (budgets / "longer.yaml").write_text("note: test\npaper1:\n  train: {epochs: 9, gru_epochs: 3}\n")
+    overlay = driver.load_budget("longer", budgets)
+    assert overlay == {"paper1": {"train": {"epochs": 9, "gru_epochs": 3}}, "paper2": {}}
+    arms = p1_params(str(driver.write_overlay("paper1", tmp_path, None, "longer", overlay["paper1"])))
+    control = p1_params(str(driver.write_overlay("paper1", tmp_path, "permuted", "longer", overlay["paper1"])))
+    demo = p1_params("demo")
+    assert (arms.train.epochs, arms.train.gru_epochs, arms.train.pool_epochs) == (9, 3, demo.train.pool_epochs)
+    assert arms.ts.teacher_signal == demo.ts.teacher_signal != "permuted"
+    assert (control.train, control.ts.teacher_signal) == (arms.train, "permuted")
+    assert driver.load_budget("demo", budgets) == {"paper1": {}, "paper2": {}}
+
+
+def test_unknown_budget_and_bad_budget_files_are_refused(tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("paper3: {}\n")
+    with pytest.raises(ValueError, match=r"unknown budget 'nope' \(known: demo, bad\)"):
+        driver.load_budget("nope", tmp_path)
+    with pytest.raises(ValueError, match=r"bad.yaml: unknown key\(s\) paper3"):
+        driver.load_budget("bad", tmp_path)
+    (tmp_path / "bad.yaml").write_text("paper1: [1, 2]\n")
+    with pytest.raises(ValueError, match="'paper1' must be a mapping"):
+        driver.load_budget("bad", tmp_path)
+    assert driver.main(["--budget", "no-such-budget", "--report-only"]) == 2
+    assert "unknown budget 'no-such-budget'" in capsys.readouterr().err
