@@ -8,7 +8,8 @@ and, with partners > 0 (shared.pipeline.make_teacher_pairs),
 
 Features of each (family, split) are computed once into the on-disk feature cache
 (shared/cache.py: one memory-mapped .npy per clip, keyed by clips + front end + dtype)
-under params.data.cache_root (default data/cache, gitignored) and streamed batch by
+under params.data.cache_root (default data/cache in the checkout, gitignored; see
+shared/paths.py) and streamed batch by
 batch: no split is ever held in RAM (the paper's raw waveform is ~17 GB as float16).
 
     ctx = DataContext(resolve_params("demo"))
@@ -25,6 +26,7 @@ import tensorflow as tf
 from paper1_ts.params import Paper1Params
 from shared.cache import CacheEntry, FeatureCache
 from shared.datasets.base import DatasetError, Example
+from shared.paths import feature_cache_root
 from shared.pipeline import make_dataset, make_teacher_pairs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +38,9 @@ def dataset_root(params: Paper1Params) -> Path:
 
 
 def cache_root(params: Paper1Params) -> Path:
-    """Feature cache directory: params.data.cache_root, else data/cache in the checkout."""
-    return Path(params.data.cache_root) if params.data.cache_root else REPO / "data" / "cache"
+    """Feature cache directory: params.data.cache_root, else $KD_FEATURE_CACHE, else
+    data/cache in the checkout (shared.paths.feature_cache_root, the rule of both papers)."""
+    return feature_cache_root(params.data.cache_root)
 
 
 def dataset_module(name: str):

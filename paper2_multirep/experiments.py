@@ -230,7 +230,7 @@ class DataParams:
     eval_hop_frames: int = 75       # hop of the all-crops evaluation windows, not stated, see register p2-eval-crops
     max_train_clips: int = 0        # 0 = whole training split; >0 = a stratified subset (tests/CPU presets only, recorded as a deviation)
     max_eval_clips: int = 0         # 0 = whole test split; >0 = a stratified subset (tests only, recorded as a deviation)
-    cache_root: str = "data/cache"  # feature cache (shared/cache.py)
+    cache_root: str = ""            # feature cache; "" = $KD_FEATURE_CACHE, else data/cache in the checkout (shared/paths.py)
     cache_dtype: str = "float16"    # stored feature precision
     cache_workers: int = 0          # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
 

@@ -161,8 +161,9 @@ def cache_entries(representations: Sequence[str], params: ExperimentParams,
     decode per clip, shared STFTs, params.data.cache_workers processes).
     """
     from shared.cache import FeatureCache
+    from shared.paths import feature_cache_root
     features = {r: feature_params(r, data.spec.sample_rate) for r in dict.fromkeys(representations)}
-    cache = FeatureCache(params.data.cache_root)
+    cache = FeatureCache(feature_cache_root(params.data.cache_root))
     train, test = (cache.get_or_build_many(f"{data.name}:{name}", examples, features,
                                            dtype=params.data.cache_dtype,
                                            expected_channels=data.spec.channels,
