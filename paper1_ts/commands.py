@@ -15,6 +15,8 @@ from typing import Any
 
 from paper1_ts.params import PRESETS
 from replication.records import RecordExistsError
+from shared.cli import UsageError
+from shared.datasets.base import DatasetError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,7 @@ def params_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = No
     changes: dict[str, Any] = {}
     if args.seeds is not None:
         if args.seeds < 1:
-            raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
+            raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
         changes["seeds"] = args.seeds
     if args.data_root is not None:
         changes["data"] = {"root": args.data_root}
@@ -70,6 +72,10 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
         print(tables.plan_text(plan))
         print("dry run: nothing trained")
         return 0
+    root = p1data.dataset_root(params)
+    if not root.is_dir() and not (params.data.dataset == "demo" and params.data.auto_prepare_demo):
+        raise DatasetError(f"{root}: data root not found (get it with `python -m replication.data "
+                           f"prepare {params.data.dataset} --root {root}`, or pass --data-root)")
     step = {}
     families = sorted({r.job.family for r in plan.pending()})
     if families:

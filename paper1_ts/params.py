@@ -105,7 +105,7 @@ def preset_path(preset: str) -> Path:
     path = Path(preset)
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
-            raise ConfigError(f"{path}: preset file not found")
+            raise ConfigError(f"{path}: " + ("not a file" if path.exists() else "preset file not found"))
         return path
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)} or give a .yaml path)")

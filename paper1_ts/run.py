@@ -13,7 +13,8 @@ directory they print (`route_worker_outputs`).
 Each table number maps to a handler in TABLE_HANDLERS (a handler takes the parsed
 arguments and returns the exit code); the result tables are added there as further
 entries. Exit codes: 0 = everything matches / succeeded, 1 = a mismatch or failure,
-2 = bad command line.
+2 = bad input (command line, preset, data root, ...: one line on stderr, shared/cli.py,
+docs/errors.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Callable, Sequence
+
+from shared.cli import command
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -72,15 +75,19 @@ def route_worker_outputs(args: argparse.Namespace) -> None:
     if args.dry_run or args.table in ("2", "3"):
         return
     from paper1_ts.commands import params_from_args
+
+    params = params_from_args(args)      # a bad preset or option fails here, before TensorFlow starts
+    if params.distribute.kind != "multi_worker":
+        return                           # one process: it writes the real results root
     from paper1_ts.tables import STORE_DIR
     from shared.distribute import worker_results_root
 
-    params = params_from_args(args)
     root = worker_results_root(params.results_root, params.distribute.kind, copy=(STORE_DIR,))
     if str(root) != str(params.results_root):
         args.results = str(root)
 
 
+@command("python -m paper1_ts.run")
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv`, runs the table's handler and returns its exit code."""
     parser = build_parser()

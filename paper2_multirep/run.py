@@ -5,7 +5,8 @@
     python -m paper2_multirep.run --figure 3 --preset demo
     python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
 
-Exit status: 0 on success, 1 when the checker finds a regressed cell, 2 on bad input.
+Exit status: 0 on success, 1 when the checker finds a regressed cell, 2 on bad input (one
+line on stderr: `python -m paper2_multirep.run: error: ...`, docs/errors.md).
 Several machines (distribute.kind multi_worker): only the chief writes under the results
 root; the other workers write to a private temporary directory they print.
 """
@@ -16,7 +17,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from paper2_multirep.experiments import TABLES, table_by_number
+from paper2_multirep.experiments import NETWORKS, REPRESENTATIONS, TABLES, table_by_number
+from replication.registry import RegistryError
+from shared.cli import UsageError, command
+from shared.config import ConfigError
+
+PRESET_DIR = Path(__file__).resolve().parent / "presets"     # the same folder tables.resolve_params reads
+ESC_FOLDS = (1, 2, 3, 4, 5)                                  # ESC-50's five folds (paper2_multirep/esc.py)
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -25,7 +32,7 @@ def _overrides(pairs: list[str]) -> dict:
     result: dict = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ValueError(f"--set expects key=value, got '{pair}'")
+            raise UsageError(f"--set expects KEY=VALUE, got '{pair}'")
         key, value = pair.split("=", 1)
         node = result
         parts = key.strip().split(".")
@@ -82,41 +89,77 @@ def route_worker_outputs(args: argparse.Namespace, params) -> None:
             args.out = str(root / "out" / Path(args.out).name)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Command-line values argparse cannot check, refused before anything heavy is imported.
+
+    Raises:
+      UsageError: naming the option and the bad value.
+    """
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    if not args.dataset:
+        for option, value in (("--folds", args.folds), ("--branches", args.branches)):
+            if value is not None:
+                raise UsageError(f"{option} applies to --dataset only")
+        return
+    if not args.data_root:
+        raise UsageError(f"--dataset {args.dataset} needs --data-root (an ESC-50-layout directory)")
+    if not Path(args.data_root).is_dir():
+        raise UsageError(f"--data-root {args.data_root}: data root not found")
+    bad = [f for f in args.folds or () if f not in ESC_FOLDS]
+    if bad:
+        raise UsageError(f"--folds {' '.join(map(str, bad))}: ESC-50 folds are 1..5")
+    for item in args.branches or ():
+        rep, sep, net = item.partition(":")
+        if not sep or rep.strip().lower() not in REPRESENTATIONS or net.strip().lower() not in NETWORKS:
+            raise UsageError(f"--branches item '{item}' must be REPRESENTATION:NETWORK with a representation "
+                             f"of {', '.join(REPRESENTATIONS)} and a network of {', '.join(NETWORKS)}")
+
+
+def _check_preset(preset: str) -> None:
+    """A preset name must have its presets/experiment_<name>.yaml (a path is read as given)."""
+    if Path(preset).suffix:
+        return
+    known = sorted(p.stem[len("experiment_"):] for p in PRESET_DIR.glob("experiment_*.yaml"))
+    if preset not in known:
+        raise ConfigError(f"unknown preset '{preset}' (choose from {', '.join(known)} or give a .yaml path)")
+
+
+@command("python -m paper2_multirep.run", RegistryError)
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 ok, 1 a regressed cell, 2 bad input (one line on stderr, docs/errors.md)."""
     args = build_parser().parse_args(argv)
     if args.list:
         for table in TABLES:
             print(f"{table.numeral:>4}  {table.name:<16} {table.dataset:<17} {table.caption}")
         return 0
+    _check_args(args)
+    table = table_by_number(args.table) if args.table else None
+    overrides = _overrides(args.set)
+    preset = args.preset or ("demo" if args.dataset else "paper")
+    _check_preset(preset)
     from paper2_multirep import tables  # heavy imports (TensorFlow) only when needed
-    try:
-        overrides = _overrides(args.set)
-        preset = args.preset or ("demo" if args.dataset else "paper")
-        params = tables.resolve_params(preset, overrides)
-        route_worker_outputs(args, params)
-        if args.table:
-            table = table_by_number(args.table)
-            outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,
-                                       results_root=args.results, overwrite=args.overwrite,
-                                       dry_run=args.dry_run, estimate=not args.no_estimate)
-            return outcome.check.exit_code if outcome.check is not None else 0
-        if args.figure:
-            from paper2_multirep import figures
-            path = figures.make_figure(int(args.figure), params, seeds=args.seeds,
-                                       data_root=args.data_root, results_root=args.results,
-                                       out=args.out, dry_run=args.dry_run)
-            if path is not None:
-                print(f"figure {args.figure}: {path}")
-            return 0
-        from paper2_multirep import esc
-        esc.run_esc(params, dataset=args.dataset, data_root=args.data_root, folds=args.folds,
-                    branches=args.branches, seeds=args.seeds, results_root=args.results,
-                    out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
-                    estimate=not args.no_estimate)
+    params = tables.resolve_params(preset, overrides)
+    route_worker_outputs(args, params)
+    if table is not None:
+        outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,
+                                   results_root=args.results, overwrite=args.overwrite,
+                                   dry_run=args.dry_run, estimate=not args.no_estimate)
+        return outcome.check.exit_code if outcome.check is not None else 0
+    if args.figure:
+        from paper2_multirep import figures
+        path = figures.make_figure(int(args.figure), params, seeds=args.seeds,
+                                   data_root=args.data_root, results_root=args.results,
+                                   out=args.out, dry_run=args.dry_run)
+        if path is not None:
+            print(f"figure {args.figure}: {path}")
         return 0
-    except (KeyError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    from paper2_multirep import esc
+    esc.run_esc(params, dataset=args.dataset, data_root=args.data_root, folds=args.folds,
+                branches=args.branches, seeds=args.seeds, results_root=args.results,
+                out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
+                estimate=not args.no_estimate)
+    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from shared.cli import command
 from shared.config import atomic_write_text
 
 SectionFn = Callable[["BenchContext"], dict]
@@ -331,7 +332,9 @@ def host_info() -> dict:
             "cpus": os.cpu_count(), "tensorflow": tf.__version__, "librosa": librosa.__version__}
 
 
+@command("python -m replication.bench")
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
     parser = argparse.ArgumentParser(prog="python -m replication.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer clips and repeats")

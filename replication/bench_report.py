@@ -18,7 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-from replication.report import replace_between_markers
+from replication.report import ReportError, replace_between_markers
+from shared.cli import UsageError, command
 
 TARGETS = {"pipeline_overhead": 0.05, "feature_ratio": 5.0, "matmul_ratio": 0.40, "cache_minutes": 15.0}
 
@@ -29,10 +30,10 @@ def _load(path: Path | None) -> dict | None:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SystemExit(f"{path}: benchmark JSON not found (write it with "
+        raise UsageError(f"{path}: benchmark JSON not found (write it with "
                          f"`python -m replication.bench --json {path}`)") from None
-    except json.JSONDecodeError as err:
-        raise SystemExit(f"{path}: not valid JSON ({err})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: not valid JSON ({err})") from None
 
 
 def _section(report: dict | None, name: str) -> dict:
@@ -224,7 +225,9 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
     return "\n".join(lines) + "\n"
 
 
+@command("python -m replication.bench_report", ReportError)
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
     p = argparse.ArgumentParser(prog="python -m replication.bench_report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--after", type=Path, required=True, help="benchmark JSON of the current code")

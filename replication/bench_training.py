@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.cli import command
+
 CHILD_TIMEOUT = 1800               # seconds for one child process (paper-size models)
 
 
@@ -478,8 +480,9 @@ def bench_training(ctx) -> dict:
             "loadavg": list(load)}
 
 
+@command("python -m replication.bench_training")
 def main(argv: list[str] | None = None) -> int:
-    """Child entry point: measures --models and writes the JSON to --out."""
+    """Child entry point: measures --models and writes the JSON to --out (exit 2: bad input)."""
     parser = argparse.ArgumentParser(prog="python -m replication.bench_training")
     parser.add_argument("--models", nargs="+", choices=list(SPECS), required=True)
     parser.add_argument("--steps", type=int, default=3)

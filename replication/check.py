@@ -27,7 +27,8 @@ A demo reference stores, per run, the config fingerprint (replication/fingerprin
 the runs it was recorded from; records whose own fingerprint (extra["config"]) differs
 get "no reference" with the reason "config differs: <keys>" (row.reason and a note):
 a reference says nothing about another configuration.
-The exit status is 1 iff any cell regressed (2 for bad input).
+The exit status is 1 iff any cell regressed (2 for bad input: one line on stderr,
+`python -m replication.check: error: ...`, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from replication.band import ALPHA, MIN_SEEDS, Pooled, demo_band, pooled_sd
 from replication.fingerprint import common_config, config_mismatch, record_config
 from replication.published import METRICS, Published, PublishedError, load_published, repo_root
-from replication.records import RunRecord, find_records, host_summary, now_iso
+from replication.records import RecordError, RunRecord, find_records, host_summary, now_iso
+from shared.cli import command
 from shared.config import atomic_write_text
 
 VERDICTS = ("within", "better", "regressed", "no reference", "published-only")
@@ -498,24 +500,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@command("python -m replication.check", CheckError, PublishedError, RecordError)
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 no cell regressed, 1 a cell regressed, 2 bad input (one line on stderr)."""
     from replication import report as report_mod   # rendering lives in report.py
     args = _parser().parse_args(argv)
-    try:
-        records = find_records(args.results)
-        if not records:
-            raise CheckError(f"no results.json under {', '.join(map(str, args.results))}")
-        if args.record_reference:
-            for path in record_demo_reference(records, args.reference_dir, abs_tol=args.tolerance,
-                                              min_seeds=args.min_seeds):
-                print(f"wrote {path}")
-            return 0
-        published = load_published(args.published) if args.published else None
-        result = check_records(records, args.reference, published=published,
-                               reference_dir=args.reference_dir, tolerance=args.tolerance)
-    except (CheckError, PublishedError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    records = find_records(args.results)
+    if not records:
+        raise CheckError(f"no results.json under {', '.join(map(str, args.results))}")
+    if args.record_reference:
+        for path in record_demo_reference(records, args.reference_dir, abs_tol=args.tolerance,
+                                          min_seeds=args.min_seeds):
+            print(f"wrote {path}")
+        return 0
+    published = load_published(args.published) if args.published else None
+    result = check_records(records, args.reference, published=published,
+                           reference_dir=args.reference_dir, tolerance=args.tolerance)
     data = result.to_dict()
     print(report_mod.check_text(data))
     if args.markdown:

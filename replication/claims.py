@@ -29,7 +29,8 @@ name (replication/claims_curves.py, convergence.py). Trained models come from th
 stores on a rerun.
 
 Exit status: 0 when every step ran (whatever the verdicts); with --strict, 1 also when a
-claim is not reproduced or a negative control is; 2 on bad input.
+claim is not reproduced or a negative control is; 2 on bad input (one line on stderr,
+`python -m replication.claims: error: ...`, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+from replication.claims_curves import CurveError
+from replication.claims_data import ClaimsError
+from replication.claims_stats import ClaimsStatsError
+from replication.published import PublishedError
+from replication.records import RecordError
+from shared.cli import UsageError, command
 
 DATASETS = ("demo",)               # the ESC-50-layout data sets need fold tables: not yet
 REPO = Path(__file__).resolve().parents[1]
@@ -209,13 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def select_claims(claims: Sequence[Any], tables: Sequence[str] | None, ids: Sequence[str] | None,
                   variants: Sequence[str] = ()) -> list[Any]:
-    """Claims filtered by table set and ids (an unknown id is a ValueError naming the known ones);
+    """Claims filtered by table set and ids (an unknown id is a UsageError naming the known ones);
     a claim with an arm variant (e.g. equal_budget) stays only when its variant is in `variants`."""
     if ids:
         known = {c.id for c in claims}
         unknown = sorted(set(ids) - known)
         if unknown:
-            raise ValueError(f"unknown claim id(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise UsageError(f"unknown claim id(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         claims = [c for c in claims if c.id in ids]
     if tables:
         claims = [c for c in claims if {a.table for a in c.arms} <= set(tables)]
@@ -228,34 +236,28 @@ def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
     return [(p, r) for p, r in (find_records([root]) if root.exists() else []) if r.table in tables]
 
 
+@command("python -m replication.claims", ClaimsError, ClaimsStatsError, CurveError, PublishedError, RecordError)
 def main(argv: Sequence[str] | None = None) -> int:
     from replication.claims_curves import levelling_index
-    from replication.claims_data import ClaimsError, claims_of, load_claims, tables_needed
+    from replication.claims_data import claims_of, load_claims, tables_needed
     from replication.claims_report import write_report
     from replication.claims_stats import CONTROL, MAIN, evaluate, summary
 
     args = build_parser().parse_args(argv)
     paper = "all" if args.paper == "all" else f"paper{args.paper}"
     variants = ["equal_budget"] if args.equal_budget else []
-    try:
-        every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
-        claims = select_claims(every, None, None, variants)
-    except (ClaimsError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
+    claims = select_claims(every, None, None, variants)
     if len(every) > len(claims):
         print(f"{len(every) - len(claims)} claim(s) with an equal-budget arm left out (pass --equal-budget)")
     if not claims:
-        print("error: no claim left after --paper / --tables / --claims / --equal-budget", file=sys.stderr)
-        return 2
-    if args.seeds < 1:
-        print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
-        return 2
+        raise UsageError("no claim left after --paper / --tables / --claims / --equal-budget")
     try:
         budget = load_budget(args.budget)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except ValueError as err:                 # unknown budget or a malformed budget file
+        raise UsageError(str(err)) from None
     tables = tables_needed(claims)
     variant_tables = {v: tables_needed(claims, v) for v in variants}
     root = Path(args.results)

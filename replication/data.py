@@ -11,20 +11,24 @@ Default root: data/datasets/NAME in the repository. Options of a dataset go thro
 fixture, --opt verified_only=true for FSDKaggle2018, --opt train_per_class=4 for demo).
 
 Exit codes: 0 ok; 1 verification found errors (or warnings with --strict);
-2 bad command line, unknown dataset/option or unusable metadata; 3 download or
-extraction failed.
+2 bad command line, unknown dataset/option, missing data root or unusable metadata;
+3 download or extraction failed (a bad zip / tar archive included). Every error is one
+line on stderr, `python -m replication.data: error: ...` (docs/errors.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
-from shared.config import ConfigError, override
+from shared.cli import command
+from shared.config import override
 from shared.datasets import demo
 from shared.datasets.base import DatasetError
 from shared.datasets.registry import get_dataset, known_datasets
@@ -67,6 +71,9 @@ def cmd_download(name: str, downloads: Path, progress: bool) -> dict[str, Path]:
 def cmd_verify(name: str, root: Path, opts: dict[str, Any], decode: bool, strict: bool,
                workers: int, progress: bool) -> int:
     entry = get_dataset(name)
+    if not Path(root).is_dir():      # bad input (exit 2), not a failed verification (exit 1)
+        raise DatasetError(f"{root}: data root not found (get it with `python -m replication.data "
+                           f"prepare {name} --root {root}`)")
     spec = entry.spec(root, **opts)
     report = verify_dataset(root, spec, lambda: entry.load_splits(root, **opts),
                             decode=decode, workers=workers, progress=progress)
@@ -116,29 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command("python -m replication.data",
+         exits={DownloadError: EXIT_DOWNLOAD, zipfile.BadZipFile: EXIT_DOWNLOAD,
+                tarfile.TarError: EXIT_DOWNLOAD})
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: see the module docstring; errors are one line (shared/cli.py)."""
     args = build_parser().parse_args(argv)
     root = args.root or REPO / "data" / "datasets" / args.name
     args.downloads = args.downloads or REPO / "data" / "downloads" / args.name
-    try:
-        get_dataset(args.name)
-        opts = _parse_opts(args.opt)
-        if args.command == "download":
-            if args.name == demo.NAME:
-                raise DatasetError("the demo dataset is generated, not downloaded: "
-                                   "use `prepare demo`")
-            cmd_download(args.name, args.downloads, not args.no_progress)
-            return EXIT_OK
-        if args.command == "verify":
-            return cmd_verify(args.name, root, opts, not args.quick, args.strict, args.workers,
-                              not args.no_progress)
-        return cmd_prepare(args, root, opts)
-    except (DatasetError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except DownloadError as err:
-        print(f"download failed: {err}", file=sys.stderr)
-        return EXIT_DOWNLOAD
+    get_dataset(args.name)
+    opts = _parse_opts(args.opt)
+    if args.command == "download":
+        if args.name == demo.NAME:
+            raise DatasetError("the demo dataset is generated, not downloaded: "
+                               "use `prepare demo`")
+        cmd_download(args.name, args.downloads, not args.no_progress)
+        return EXIT_OK
+    if args.command == "verify":
+        return cmd_verify(args.name, root, opts, not args.quick, args.strict, args.workers,
+                          not args.no_progress)
+    return cmd_prepare(args, root, opts)
 
 
 if __name__ == "__main__":

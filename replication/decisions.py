@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 
 from replication.published import PublishedError, load_yaml_strict, repo_root
 from replication.report import markdown_table, replace_between_markers, ReportError
+from shared.cli import command
 from shared.config import atomic_write_text
 
 KEYS = ("id", "paper", "topic", "paper_says", "chosen", "alternatives", "config_key", "why")
@@ -199,7 +200,9 @@ def render_markdown(entries: Sequence[Decision], style: str = "table", heading_l
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+@command("python -m replication.decisions", DecisionsError, ReportError, PublishedError)
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 the register is valid, 2 bad input (one line on stderr, docs/errors.md)."""
     p = argparse.ArgumentParser(prog="python -m replication.decisions",
                                 description="Validate the register of decisions and render it as Markdown.")
     p.add_argument("files", nargs="*", type=Path, help="register files (default replication/decisions/*.yaml)")
@@ -209,21 +212,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--section", default="decisions", help="marker name for --into (default: decisions)")
     p.add_argument("--style", choices=("table", "sections"), default="table")
     args = p.parse_args(argv)
-    try:
-        entries = load_decisions(args.files or None)
-        md = render_markdown(entries, args.style)
-        if args.markdown:
-            atomic_write_text(args.markdown, md)
-        if args.into:
-            changed = replace_between_markers(args.into, args.section, md)
-            print(f"{args.into}: section '{args.section}' {'updated' if changed else 'unchanged'}")
-        if not args.markdown and not args.into:
-            print(md, end="")
-        else:
-            print(f"{len(entries)} decisions valid", file=sys.stderr)
-    except (DecisionsError, ReportError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    entries = load_decisions(args.files or None)
+    md = render_markdown(entries, args.style)
+    if args.markdown:
+        atomic_write_text(args.markdown, md)
+    if args.into:
+        changed = replace_between_markers(args.into, args.section, md)
+        print(f"{args.into}: section '{args.section}' {'updated' if changed else 'unchanged'}")
+    if not args.markdown and not args.into:
+        print(md, end="")
+    else:
+        print(f"{len(entries)} decisions valid", file=sys.stderr)
     return 0
 
 

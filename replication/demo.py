@@ -9,7 +9,8 @@ Tables 2 and 3 at full size, run the demo preset of the chosen tables through th
 commands a user types (`python -m paper1_ts.run ...`, `python -m paper2_multirep.run ...`),
 then check every record under the results root against the kit's recorded demo reference
 (never against the papers' numbers: the demo data are not the papers' data).
-Exit status: non-zero if any step fails or any checked cell regressed.
+Exit status: 0 when every step passed; 1 if any step fails or any checked cell regressed;
+2 on bad input (one line on stderr, `python -m replication.demo: error: ...`, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
+
+from shared.cli import UsageError, command
 
 # Wall time of each step of an uninterrupted first run on an idle machine, written by
 # `python -m replication.demo --record-timing` (with the host it was measured on); the
@@ -40,8 +43,16 @@ def _runner(paper: str) -> Callable[[Sequence[str]], int]:
     elif paper == "paper2":
         from paper2_multirep.run import main
     else:
-        raise SystemExit(f"unknown paper '{paper}' in --tables (use paper1:N or paper2:ROMAN)")
+        raise UsageError(f"unknown paper '{paper}' in --tables (use paper1:N or paper2:ROMAN)")
     return main
+
+
+def check_tables(specs: Sequence[str]) -> None:
+    """Refuses a malformed --tables entry before any step runs (UsageError naming it)."""
+    for spec in specs:
+        paper, _, table = spec.partition(":")
+        if not table or paper not in ("paper1", "paper2"):
+            raise UsageError(f"--tables entries look like paper1:6 or paper2:VII, got '{spec}'")
 
 
 def _step(title: str, fn: Callable[[], int], key: str = "", timings: dict | None = None) -> int:
@@ -106,9 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@command("python -m replication.demo")
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 every step passed, 1 a step failed or a cell regressed, 2 bad input."""
     args = build_parser().parse_args(argv)
     tables = list(ALL) if args.all else list(args.tables)
+    check_tables(tables)
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     failures: list[str] = []
     timings: dict[str, float] = {}
     data_ready = (Path(args.data_root) / "meta.csv").exists()
@@ -136,8 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         common += ["--seeds", str(args.seeds)]
     for spec in tables:
         paper, _, table = spec.partition(":")
-        if not table:
-            raise SystemExit(f"--tables entries look like paper1:6 or paper2:VII, got '{spec}'")
         run = _runner(paper)
         if _step(f"{paper} Table {table} (demo preset)",
                  lambda r=run, t=table: r(["--table", t, *common]), spec, timings) != 0:

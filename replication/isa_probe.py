@@ -32,6 +32,8 @@ import sys
 import time
 from typing import Sequence
 
+from shared.cli import command
+
 SETTINGS: dict[str, dict[str, str]] = {
     "default": {},
     "isa=AVX": {"ONEDNN_MAX_CPU_ISA": "AVX"},
@@ -92,6 +94,7 @@ def run_setting(name: str, steps: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@command("python -m replication.isa_probe")
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m replication.isa_probe", description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=6, help="Adam steps per setting (default 6)")

@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from replication.published import PublishedError
+from shared.cli import command
 from shared.config import atomic_write_text
 
 _METRIC_LABEL = {"accuracy": "accuracy", "map_at_3": "mAP@3"}
@@ -226,7 +228,9 @@ def replace_between_markers(path: str | os.PathLike, name: str, content: str) ->
     return True
 
 
+@command("python -m replication.report", ReportError, PublishedError)
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
     p = argparse.ArgumentParser(prog="python -m replication.report",
                                 description="Render a saved check report or a published table as Markdown.")
     src = p.add_mutually_exclusive_group(required=True)
@@ -235,25 +239,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--into", type=Path, help="Markdown file whose marked section is replaced")
     p.add_argument("--section", help="marker name (<!-- BEGIN name --> ... <!-- END name -->)")
     args = p.parse_args(argv)
-    try:
-        if args.check_json:
-            try:
-                md = check_markdown(json.loads(args.check_json.read_text(encoding="utf-8")))
-            except (OSError, json.JSONDecodeError) as err:
-                raise ReportError(f"{args.check_json}: {err}") from None
-        else:
-            from replication.published import load_published
-            md = published_markdown(load_published(), args.published)
-        if args.into:
-            if not args.section:
-                raise ReportError("--into needs --section")
-            changed = replace_between_markers(args.into, args.section, md)
-            print(f"{args.into}: section '{args.section}' {'updated' if changed else 'unchanged'}")
-        else:
-            print(md)
-    except (ReportError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.check_json:
+        try:
+            md = check_markdown(json.loads(args.check_json.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ReportError(f"{args.check_json}: {err}") from None
+    else:
+        from replication.published import load_published
+        md = published_markdown(load_published(), args.published)
+    if args.into:
+        if not args.section:
+            raise ReportError("--into needs --section")
+        changed = replace_between_markers(args.into, args.section, md)
+        print(f"{args.into}: section '{args.section}' {'updated' if changed else 'unchanged'}")
+    else:
+        print(md)
     return 0
 
 

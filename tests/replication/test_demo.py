@@ -40,9 +40,12 @@ def test_a_failing_table_fails_the_job(calls, tmp_path):
     assert demo.main(["--tables", "paper1:BAD", "--results", str(tmp_path / "r")]) == 1
 
 
-def test_bad_table_spec_is_a_clear_error(calls, tmp_path):
-    with pytest.raises(SystemExit, match="paper1:6"):
-        demo.main(["--tables", "paper1", "--results", str(tmp_path / "r")])
+def test_bad_table_spec_is_a_clear_error(calls, tmp_path, capsys):
+    for bad in ("paper1", "paper3:4"):
+        assert demo.main(["--tables", "paper2:VII", bad, "--results", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"python -m replication.demo: error: " in err and bad in err, err
+    assert calls == []                        # refused before any step ran (no data generated)
 
 
 def test_missing_data_stops_early(monkeypatch, tmp_path):
