@@ -13,18 +13,20 @@ preset can never silently fall back to a default.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
-import shutil
 import tempfile
 import types
 import typing
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Mapping, TypeVar
 
 import yaml
+
+# Publishing a directory as one unit lives in shared/publish.py; re-exported for callers.
+from shared.publish import PublishExistsError, atomic_directory  # noqa: F401
+from shared.publish import publish as _publish  # noqa: F401
 
 T = TypeVar("T")
 
@@ -174,78 +176,6 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-@contextlib.contextmanager
-def atomic_directory(target: str | os.PathLike, *, replace: bool = False,
-                     keep: Callable[[Path], bool] | None = None,
-                     prefix: str | None = None) -> Iterator[Path]:
-    """Yields an empty staging directory beside `target`; on normal exit it becomes `target`.
-
-    The staging directory lives inside a private holder directory
-    `<parent>/<prefix>XXXXXX` (default prefix `.<target name>.partial-`), on the same
-    file system as `target`, so publishing is one rename: readers see either the old
-    target, or nothing, or the complete new one. The holder is removed on every exit,
-    normal or not (any BaseException, KeyboardInterrupt included); a process killed
-    with SIGKILL leaves only the holder, which a caller may clean by its prefix. The
-    staging directory itself is made with ordinary permissions (umask), not mkdtemp's
-    0700.
-
-    What happens when `target` exists when the block ends:
-      - `keep` given and `keep(target)` is true, and it was not already true when the
-        block began: another process finished the same work first; its target is
-        kept and the staging directory discarded. This is also checked when the
-        final rename loses a race (another process published in between).
-      - otherwise, `replace` true: the old target is moved aside (one rename), the new
-        one renamed in, and the old one deleted; if the second rename fails the old
-        one is put back unless something else took its place.
-      - otherwise: FileExistsError naming `target`; the staging directory is discarded.
-
-    Args:
-      target: the directory to create (its parent is created if missing).
-      replace: replace an existing target (a forced rebuild, or an old broken entry).
-      keep: predicate "this existing target is a finished result of the same work".
-      prefix: name prefix of the holder directory (for callers that clean leftovers).
-    Raises:
-      FileExistsError: `target` exists and neither `keep` nor `replace` allow it.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    kept_at_start = keep is not None and os.path.lexists(target) and keep(target)
-    holder = Path(tempfile.mkdtemp(prefix=prefix or f".{target.name}.partial-", dir=target.parent))
-    try:
-        staging = holder / target.name
-        staging.mkdir()
-        yield staging
-        _publish(staging, target, holder / ".replaced", replace,
-                 None if keep is None else (lambda p: not kept_at_start and keep(p)))
-    finally:
-        shutil.rmtree(holder, ignore_errors=True)
-
-
-def _publish(staging: Path, target: Path, aside: Path, replace: bool,
-             kept: Callable[[Path], bool] | None) -> None:
-    """Renames `staging` to `target` by the rules of atomic_directory."""
-    moved = False
-    if os.path.lexists(target):
-        if kept is not None and kept(target):
-            return                                  # another process finished first
-        if not replace:
-            raise FileExistsError(f"{target}: already exists; not replacing it")
-        os.rename(target, aside)
-        moved = True
-    try:
-        os.rename(staging, target)
-    except BaseException as err:
-        raced = os.path.lexists(target)             # someone published in between
-        if moved and not raced:
-            os.rename(aside, target)                # our rename failed: put the old one back
-        if not (raced and isinstance(err, OSError)):
-            raise
-        if kept is not None and kept(target):
-            return                                  # lost the race to a finished target
-        raise FileExistsError(f"{target}: appeared while it was being built; "
-                              f"not replacing it") from err
 
 
 def save_config(obj: Any, path: str | os.PathLike) -> None:
