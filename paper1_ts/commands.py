@@ -76,6 +76,11 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     if not root.is_dir() and not (params.data.dataset == "demo" and params.data.auto_prepare_demo):
         raise DatasetError(f"{root}: data root not found (get it with `python -m replication.data "
                            f"prepare {params.data.dataset} --root {root}`, or pass --data-root)")
+    try:
+        tables.refuse_existing(plan, args.overwrite)   # before the step measurement trains anything
+    except RecordExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     step = {}
     families = sorted({r.job.family for r in plan.pending()})
     if families:

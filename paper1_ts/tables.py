@@ -24,7 +24,7 @@ import numpy as np
 from paper1_ts.experiments import ModelJob, TableSpec
 from paper1_ts.params import Paper1Params, deviations_from_paper, paper_diff
 from replication.store import JobStore, describe_key
-from replication.records import RecordExistsError, RunRecord, now_iso, run_dir, write_record
+from replication.records import RunRecord, now_iso, refuse_existing_records, write_record
 from shared.config import to_dict
 
 STORE_DIR = "paper1/_store"        # under the results root
@@ -273,6 +273,17 @@ def train_pending(plan: Plan, job_runner: JobRunner, echo: Callable[[str], None]
         echo(f"  done in {time.time() - t0:.1f} s")
 
 
+def record_keys(plan: Plan) -> list[tuple[str, str, int]]:
+    """(table, run, seed) of every record the plan writes."""
+    return [(plan.table.name, run.name, seed) for run in plan.table.runs for seed in plan.seeds]
+
+
+def refuse_existing(plan: Plan, overwrite: bool, echo: Callable[[str], None] = print) -> None:
+    """Cleans stale record staging; RecordExistsError naming the plan's existing records
+    unless overwrite (replication.records.refuse_existing_records, shared with paper 2)."""
+    refuse_existing_records(plan.params.results_root, record_keys(plan), overwrite, echo)
+
+
 def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, check: bool = True,
               n_classes: int = 10, echo: Callable[[str], None] = print,
               reference_dir: str | None = None) -> TableOutcome:
@@ -282,13 +293,7 @@ def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, che
 
     start = time.time()
     p = plan.params
-    # Refuse to redo finished records before spending any time training.
-    if not overwrite:
-        for run in plan.table.runs:
-            for seed in plan.seeds:
-                path = run_dir(p.results_root, plan.table.name, run.name, seed) / "results.json"
-                if path.exists():
-                    raise RecordExistsError(f"{path} exists; pass --overwrite to replace it")
+    refuse_existing(plan, overwrite, echo)       # before spending any time training
     train_pending(plan, job_runner, echo)
     deviations = deviations_from_paper(p)
     config = config_fingerprint(p)

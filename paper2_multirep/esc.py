@@ -21,6 +21,7 @@ import numpy as np
 
 from paper2_multirep import tables
 from paper2_multirep.experiments import BranchSpec, ExperimentParams, GroupSpec, TableSpec, run_name
+from replication.records import refuse_existing_records
 from shared.config import atomic_write_text
 
 DEFAULT_BRANCHES = ("logmel64:resnet", "mfcc:vgg")
@@ -99,6 +100,10 @@ def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str 
         params = replace(params, results_root=str(results_root))
     per_fold: dict[int, dict] = {}
     n_seeds = seeds or params.seeds
+    if not dry_run:      # every fold's records, before the first fold trains
+        refuse_existing_records(
+            params.results_root, [key for fold in folds for key in tables.record_keys(
+                esc_table(dataset, fold, group_branches), n_seeds)], overwrite, log)
     for fold in folds:
         table = esc_table(dataset, fold, group_branches)
         outcome = tables.run_table(table, params, seeds=n_seeds, data_root=data_root,

@@ -27,7 +27,7 @@ from paper2_multirep import table_backend as backend
 from paper2_multirep.experiments import (BranchSpec, ExperimentParams, RunSpec,
                                          TableSpec, table_runs)
 from replication.store import JobStore, describe_key
-from replication.records import RunRecord, now_iso, run_dir, write_record
+from replication.records import RunRecord, now_iso, refuse_existing_records, write_record
 from shared.config import load_config, override
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -251,6 +251,11 @@ class TableOutcome:
     check: Any = None                    # replication.check report (None on a dry run)
 
 
+def record_keys(table: TableSpec, n_seeds: int) -> list[tuple[str, str, int]]:
+    """(table, run, seed) of every record a table run writes (seeds 0..n_seeds-1)."""
+    return [(table.name, run.run, seed) for seed in range(n_seeds) for run in table_runs(table)]
+
+
 def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None = None,
               data_root: str | None = None, results_root: str | None = None,
               overwrite: bool = False, dry_run: bool = False, estimate: bool = True,
@@ -259,8 +264,9 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
     """Plans, trains (shared jobs once), writes run records and checks them.
 
     Args:
-      overwrite: replace existing results.json files (the model store is kept: delete
-        <results>/paper2/_store to retrain).
+      overwrite: replace existing run records (the model store is kept: delete
+        <results>/paper2/_store to retrain). Without it, existing records are refused
+        (RecordExistsError naming them) before anything is measured or trained.
       dry_run: print the plan (and no estimate) and stop.
     """
     plan = plan_table(table, params, seeds, data_root, results_root, test_fold,
@@ -269,6 +275,9 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
         log(describe_plan(plan))
         log("dry run: nothing trained")
         return TableOutcome(plan, [], [])
+    # Before the speed measurement and any training (paper 1 refuses the same way).
+    refuse_existing_records(plan.params.results_root, record_keys(plan.table, len(plan.seeds)),
+                            overwrite, log)
     speeds = backend.measure_epoch_seconds(plan.table.branches, plan.params, plan.data) \
         if estimate and plan.pending() else None
     log(describe_plan(plan, speeds))
@@ -277,14 +286,10 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
         log(f"[{i}/{len(pending)}] training {job.label}")
         execute_job(plan, job, log=log)
     records = records_for(plan)
-    paths = []
-    for record in records:
-        target = run_dir(plan.params.results_root, record.table, record.run, record.seed) / "results.json"
-        if target.exists() and not overwrite:
-            paths.append(target)
-            continue
-        paths.append(write_record(record, plan.params.results_root, config=plan.params,
-                                  overwrite=overwrite))
+    # Each record is published as one unit; one another run published meanwhile is not
+    # replaced (RecordExistsError), so the checker only ever judges records on disk.
+    paths = [write_record(record, plan.params.results_root, config=plan.params, overwrite=overwrite)
+             for record in records]
     outcome = TableOutcome(plan, records, paths)
     if check:
         outcome.check = backend.check(records, log=log)

@@ -1,9 +1,14 @@
 """Run records: one results.json (+ resolved config.yaml) per (table, run, seed).
 
-Layout: <results_root>/<table>/<run>/seed-<k>/{results.json, config.yaml, checkpoints/}
-with <table> like "paper1/table4". Files are written through a temporary name and
-renamed, so a crash never leaves a half-written record; an existing record is never
-overwritten unless the caller asks (a finished run is not redone by accident).
+Layout: <results_root>/<table>/<run>/seed-<k>/{results.json, config.yaml}
+with <table> like "paper1/table4". A record directory is published as one unit
+(shared/publish.py): both files are written into a hidden staging folder beside it,
+`<run>/.seed-<k>.record-<pid>-<random>/seed-<k>/`, which is then renamed into place,
+so readers see a matched pair or nothing. An existing record is never replaced unless
+the caller asks (--overwrite); of two runs that publish the same record at once exactly
+one wins and the other gets RecordExistsError. The runners call
+`refuse_existing_records` before any training, which also removes staging folders
+left by killed runs. docs/records.md describes it for users.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import platform
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from shared.config import atomic_write_text, save_config
+from shared.publish import PublishExistsError, atomic_directory, clean_stale
 
 SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+MAX_NAMED = 10                     # paths named in one refusal message
 
 
 class RecordExistsError(FileExistsError):
-    pass
+    """A run record is already there (or another run published it first); names its path."""
 
 
 class RecordError(ValueError):
@@ -139,25 +147,81 @@ def run_dir(results_root: str | os.PathLike, table: str, run: str, seed: int) ->
     return Path(results_root) / table / run / f"seed-{seed}"
 
 
+def staging_prefix(seed_dir_name: str) -> str:
+    """Name prefix of a record's staging folder, beside `seed-<k>` in its run folder."""
+    return f".{seed_dir_name}.record-"
+
+
 def write_record(record: RunRecord, results_root: str | os.PathLike,
                  config: Any | None = None, overwrite: bool = False) -> Path:
-    """Writes results.json (and config.yaml) atomically; returns the results.json path.
+    """Publishes the record directory (results.json and config.yaml) as one unit.
+
+    Returns the results.json path.
 
     Raises:
-      RecordExistsError: when a results.json is already there and overwrite is False.
+      RecordExistsError: the record directory exists, or another process published it
+        while this one wrote it, and overwrite is False.
     """
     directory = run_dir(results_root, record.table, record.run, record.seed)
-    path = directory / "results.json"
-    if path.exists() and not overwrite:
-        raise RecordExistsError(f"{path} exists; pass overwrite=True (or --overwrite) to replace it")
+    path = directory / RESULTS_FILE
+    if os.path.lexists(directory) and not overwrite:     # early, cheap; the rename decides
+        raise RecordExistsError(f"{path}: a run record is already there; pass --overwrite "
+                                f"(overwrite=True) to replace it")
     if not record.finished:
         record.finished = now_iso()
     if not record.host:
         record.host = host_facts()
-    if config is not None:
-        save_config(config, directory / record.config)
-    atomic_write_text(path, record.to_json() + "\n")
+    try:
+        with atomic_directory(directory, replace=overwrite,
+                              prefix=staging_prefix(directory.name)) as staging:
+            if config is not None:
+                save_config(config, staging / record.config)
+            atomic_write_text(staging / RESULTS_FILE, record.to_json() + "\n")
+    except PublishExistsError as err:
+        if err.target != directory:
+            raise
+        raise RecordExistsError(f"{path}: another run published this record while this one "
+                                f"was writing it; kept theirs (pass --overwrite to replace it)"
+                                ) from None
     return path
+
+
+def clean_record_staging(results_root: str | os.PathLike, keys: Iterable[tuple[str, str, int]],
+                         echo: Callable[[str], None] | None = print) -> list[Path]:
+    """Removes record staging folders left by killed runs (their process is gone) in
+    the run folders of `keys` ((table, run, seed)); returns what was removed."""
+    removed: list[Path] = []
+    for folder in sorted({run_dir(results_root, t, r, s).parent for t, r, s in keys}):
+        removed += clean_stale(folder, [staging_prefix("seed-*")], echo)
+    return removed
+
+
+def refuse_existing_records(results_root: str | os.PathLike, keys: Iterable[tuple[str, str, int]],
+                            overwrite: bool = False,
+                            echo: Callable[[str], None] | None = print) -> list[Path]:
+    """Called by both papers' runners before any training: cleans stale record staging,
+    then refuses, in one message naming them, records that already exist.
+
+    Args:
+      keys: (table, run, seed) of every record the command will write.
+      overwrite: allow replacing them (--overwrite); they are then only returned.
+    Returns:
+      The existing record directories (empty unless overwrite).
+    Raises:
+      RecordExistsError: some exist and overwrite is False.
+    """
+    keys = list(keys)
+    clean_record_staging(results_root, keys, echo)
+    existing = [d for d in (run_dir(results_root, t, r, s) for t, r, s in keys) if os.path.lexists(d)]
+    if existing and not overwrite:
+        named = [str(d / RESULTS_FILE) if (d / RESULTS_FILE).exists() else f"{d} (incomplete)"
+                 for d in existing[:MAX_NAMED]]
+        more = f" and {len(existing) - MAX_NAMED} more" if len(existing) > MAX_NAMED else ""
+        raise RecordExistsError(
+            f"{len(existing)} of the {len(keys)} run record(s) this command writes already exist: "
+            f"{', '.join(named)}{more}. Nothing was trained; pass --overwrite to replace them "
+            f"(trained models in the store are reused either way)")
+    return existing
 
 
 def read_record(path: str | os.PathLike) -> RunRecord:
@@ -181,7 +245,8 @@ def find_records(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, RunReco
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob("results.json")))
+            found.extend(q for q in sorted(p.rglob(RESULTS_FILE))
+                         if not any(part.startswith(".") for part in q.relative_to(p).parts))
         elif p.is_file():
             found.append(p)
         else:

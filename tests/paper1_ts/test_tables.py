@@ -116,8 +116,7 @@ def test_tiny_demo_rerun_reuses_the_store(tmp_path):
     args = build_parser().parse_args(["--table", "1", "--preset", "demo", "--results", str(tmp_path)])
     assert commands.run_result_table(args, extra=TINY) == 0
     # Rerun: models come from the store, finished records are refused without --overwrite.
-    with pytest.raises(FileExistsError):
-        commands.run_result_table(args, extra=TINY)
+    assert commands.run_result_table(args, extra=TINY) == 2
     store = tmp_path / "paper1" / "_store"
     entries = sorted(p.name for p in store.iterdir())
     args.overwrite = True
