@@ -9,7 +9,8 @@ killed table run resumes at job granularity.
 
 Layout: <root>/<key>/{job.json, outputs.npz[, model.weights.h5]}. job.json lists the
 files the entry holds; an entry is written under a temporary name and renamed when
-complete, so a crash never leaves an entry that looks finished.
+complete, so a crash never leaves an entry that looks finished; the staging folder
+(`.<key>.<pid>-*`) a killed save leaves is removed by the next save of that job.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from shared.config import atomic_directory
+from shared.publish import atomic_directory, clean_stale
 
 STORE_VERSION = 1          # bump when the meaning of a stored entry changes
 JOB = "job.json"
@@ -77,6 +78,7 @@ class JobStore:
             directory (e.g. `model.save_weights`); it must create that file.
         """
         with_weights = save_weights is not None
+        clean_stale(self.root, [f".{key}."])      # what a killed save of this job left
         with atomic_directory(self.path(key), replace=True, prefix=f".{key}.",
                               keep=lambda _: self.has(key, weights=with_weights)) as tmp:
             files = [OUTPUTS]

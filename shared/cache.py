@@ -10,7 +10,8 @@ Atomicity: a build writes into `<root>/<dataset>/.building-<key>-<random>/<key>/
 (shared.config.atomic_directory), writes the manifest last, then renames the directory
 to its key. Only directories named by
 a key AND holding a manifest count as entries, so a killed build leaves nothing that
-looks complete (its `.building-*` leftover is removed by `clean_partial()`).
+looks complete (its `.building-*` leftover is removed by `clean_partial()`, which the
+next build runs; a leftover is removed only once its process is gone).
 
     cache = FeatureCache("cache/")
     entry = cache.get_or_build("esc10", split.examples, params, dtype="float16")
@@ -24,12 +25,11 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from shared.config import atomic_directory, atomic_write_text, to_dict
 from shared.datasets.base import Example
 from shared.features.multi import compute_features_many
 from shared.features.params import FeatureParams
+from shared.publish import clean_stale
 
 CACHE_VERSION = 1                     # bump when the stored layout or feature code changes meaning
 DTYPES = ("float16", "float32")
@@ -235,6 +236,7 @@ class FeatureCache:
                   for name, p in params.items()}
         todo = [name for name, final in finals.items() if not (final / MANIFEST).exists()]
         if todo:
+            self.clean_partial()        # what killed builds left (their process is gone)
             self._build_and_publish(dataset_name, examples, {n: params[n] for n in todo},
                                     {n: finals[n] for n in todo}, dtype, expected_channels, workers)
         return {name: CacheEntry.open(final) for name, final in finals.items()}
@@ -263,14 +265,14 @@ class FeatureCache:
                                      [s[k] for s in shapes])
                 atomic_write_text(tmps[n] / MANIFEST, json.dumps(manifest, indent=1))  # last file
 
-    def clean_partial(self) -> list[Path]:
-        """Removes leftovers of killed builds (`.building-*`); returns what was removed."""
-        removed = []
-        if not self.root.exists():
+    def clean_partial(self, echo: Callable[[str], None] | None = print) -> list[Path]:
+        """Removes leftovers of killed builds (`.building-*` whose process is gone, see
+        shared.publish.clean_stale; a live build's folder is kept); returns what was removed."""
+        removed: list[Path] = []
+        if not self.root.is_dir():
             return removed
-        for leftover in self.root.glob("*/.building-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-            removed.append(leftover)
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            removed += clean_stale(folder, [".building-*-"], echo)
         return removed
 
 

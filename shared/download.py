@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from shared.config import atomic_directory, atomic_write_text, read_yaml
+from shared.config import atomic_write_text, read_yaml
+from shared.publish import PublishExistsError, atomic_directory, clean_stale
 
 MARKER = ".kit_extracted.json"   # written last inside an installed dataset root
 
@@ -230,12 +231,20 @@ def _extract_into(archive: Path, target: Path, strip_prefix: str | None) -> int:
 
 def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike,
                     strip_prefix: str | None = None) -> Path:
-    """Safely extracts one archive into `dest`, which must not exist yet."""
+    """Safely extracts one archive into `dest`, which must not exist yet (nor appear
+    while extracting: the final rename refuses it). Removes stale staging first."""
     archive, dest = Path(archive), Path(dest)
-    if dest.exists():
+    clean_stale(dest.parent, [f".{dest.name}.partial-"])
+    if os.path.lexists(dest):
         raise DownloadError(f"{dest}: already exists; not extracting {archive.name} over it")
-    with atomic_directory(dest) as staging:
-        _extract_into(archive, staging, strip_prefix)
+    try:
+        with atomic_directory(dest) as staging:
+            _extract_into(archive, staging, strip_prefix)
+    except PublishExistsError as err:
+        if err.target != dest:
+            raise
+        raise DownloadError(f"{dest}: another process created it while {archive.name} was being "
+                            f"extracted; not replacing it") from None
     return dest
 
 
@@ -259,21 +268,38 @@ def install_archives(manifest: Manifest, archives: dict[str, Path], root: str | 
       manifest: the dataset's manifest (strip_prefix / into per archive).
       archives: archive name -> downloaded path, one per manifest entry.
       root: the dataset root; must not exist unless `force` (then replaced).
+
+    Staging folders of killed extractions (`.<root name>.partial-*` whose process is
+    gone) are removed first, with a line naming each (a killed DCASE extraction leaves
+    gigabytes).
+
+    Raises:
+      DownloadError: `root` exists, or another process published a root that is not
+        this install while this one extracted, and `force` is not given.
     """
     root = Path(root)
+    clean_stale(root.parent, [f".{root.name}.partial-"])
     if is_installed(root, manifest) and not force:
         return root
-    if root.exists() and not force:
+    if os.path.lexists(root) and not force:
         raise DownloadError(f"{root}: exists but was not completed by the kit's extraction; "
                             f"remove it or use --force")
-    # Another process that completes the same install meanwhile is kept.
-    with atomic_directory(root, replace=True, keep=lambda r: is_installed(r, manifest)) as tree:
-        for entry in manifest.archives:
-            if entry.name not in archives:
-                raise DownloadError(f"{entry.name}: not downloaded")
-            target = tree.joinpath(*_safe_relative(entry.into, entry.name).parts)
-            target.mkdir(parents=True, exist_ok=True)
-            _extract_into(Path(archives[entry.name]), target, entry.strip_prefix)
-        atomic_write_text(tree / MARKER, json.dumps(
-            {"dataset": manifest.dataset, "archives": [a.name for a in manifest.archives]}, indent=1))
+    # Another process that completes the same install meanwhile is kept; anything else it
+    # publishes meanwhile is refused by the final rename itself unless `force`.
+    try:
+        with atomic_directory(root, replace=force, keep=lambda r: is_installed(r, manifest)) as tree:
+            for entry in manifest.archives:
+                if entry.name not in archives:
+                    raise DownloadError(f"{entry.name}: not downloaded")
+                target = tree.joinpath(*_safe_relative(entry.into, entry.name).parts)
+                target.mkdir(parents=True, exist_ok=True)
+                _extract_into(Path(archives[entry.name]), target, entry.strip_prefix)
+            atomic_write_text(tree / MARKER, json.dumps(
+                {"dataset": manifest.dataset, "archives": [a.name for a in manifest.archives]}, indent=1))
+    except PublishExistsError as err:
+        if err.target != root:
+            raise
+        raise DownloadError(f"{root}: another process published it while this one extracted, and "
+                            f"it is not this install; not replacing it (remove it or use --force)"
+                            ) from None
     return root

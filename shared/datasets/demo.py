@@ -20,6 +20,7 @@ demo_params.yaml and `load_splits` reads them back.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,12 @@ import numpy as np
 import yaml
 
 from shared.audio import write_audio
-from shared.config import (ConfigError, atomic_directory, atomic_write_text, override, read_yaml,
-                           to_dict)
+from shared.config import ConfigError
+from shared.config import atomic_write_text, override, read_yaml, to_dict
 from shared.datasets import dcase2018_task1a as dcase
 from shared.datasets.base import DatasetError, DatasetSpec, Split
 from shared.datasets.demo_sources import SOURCES
+from shared.publish import PublishExistsError, atomic_directory, clean_stale
 
 NAME = "demo"
 PARAMS_FILE = "demo_params.yaml"
@@ -210,38 +212,58 @@ def generate(root: Path, params: DemoParams = DemoParams(), progress: bool = Tru
 
     Returns the root. An existing complete root with the same params is kept; any
     other existing root is an error. `force` regenerates and replaces any root.
-    """
-    from tqdm import tqdm
+    Staging folders of killed generations (`.<root name>.partial-*`, owner process
+    gone) are removed first, with a line naming each.
 
+    Raises:
+      DatasetError: `root` exists (or another process published it while this one
+        generated it) and is not a complete demo with these params, without `force`.
+    """
     root = Path(root)
+    clean_stale(root.parent, [f".{root.name}.partial-"])
     if is_complete(root, params) and not force:
         return root
-    if root.exists() and not force:
+    if os.path.lexists(root) and not force:
         raise DatasetError(f"{root}: exists but is not a complete demo with these params; "
                            f"remove it or pass force=True (--force)")
-    # A root another process completes with these params meanwhile is kept (same clips).
-    with atomic_directory(root, replace=True, keep=lambda r: is_complete(r, params)) as staging:
-        meta_rows = ["\t".join(dcase.META_HEADER)]
-        split_rows: dict[str, list[str]] = {"train": [], "evaluate": []}
-        segment: dict[str, int] = {}
-        traits_cache: dict[str, dict] = {}
-        for split, scene, identifier, loc_seed, clip_seed in tqdm(
-                _plan(params), desc="demo clips", unit="clip", disable=not progress):
-            if identifier not in traits_cache:
-                traits_cache = {identifier: _location_traits(params, loc_seed)}
-            seg = segment.get(identifier, 0)
-            segment[identifier] = seg + 1
-            relpath = f"audio/{scene}-{identifier}-{seg}-a.wav"
-            write_audio(staging / relpath, _render_clip(params, scene, traits_cache[identifier], clip_seed),
-                        params.sample_rate, subtype="PCM_16")
-            meta_rows.append(f"{relpath}\t{scene}\t{identifier}\ta")
-            split_rows[split].append(f"{relpath}\t{scene}")
-        atomic_write_text(staging / dcase.META_FILE, "\n".join(meta_rows) + "\n")
-        for split, rows in split_rows.items():
-            atomic_write_text(staging / dcase.SPLIT_FILES[f"fold1_{split}"], "\n".join(rows) + "\n")
-        atomic_write_text(staging / PARAMS_FILE, yaml.safe_dump(to_dict(params), sort_keys=False))
-        atomic_write_text(staging / DONE_FILE, "complete\n")
+    try:
+        # A root another process completes with these params meanwhile is kept (same
+        # clips); any other root it publishes meanwhile is refused at the rename itself.
+        with atomic_directory(root, replace=force, keep=lambda r: is_complete(r, params)) as staging:
+            _write_demo(staging, params, progress)
+    except PublishExistsError as err:
+        if err.target != root:
+            raise
+        raise DatasetError(f"{root}: another process published it while this one generated the "
+                           f"demo, and it is not a complete demo with these params; not replacing "
+                           f"it (remove it or pass force=True / --force)") from None
     return root
+
+
+def _write_demo(staging: Path, params: DemoParams, progress: bool) -> None:
+    """Renders every clip and the metadata files into `staging` (the done file last)."""
+    from tqdm import tqdm
+
+    meta_rows = ["\t".join(dcase.META_HEADER)]
+    split_rows: dict[str, list[str]] = {"train": [], "evaluate": []}
+    segment: dict[str, int] = {}
+    traits_cache: dict[str, dict] = {}
+    for split, scene, identifier, loc_seed, clip_seed in tqdm(
+            _plan(params), desc="demo clips", unit="clip", disable=not progress):
+        if identifier not in traits_cache:
+            traits_cache = {identifier: _location_traits(params, loc_seed)}
+        seg = segment.get(identifier, 0)
+        segment[identifier] = seg + 1
+        relpath = f"audio/{scene}-{identifier}-{seg}-a.wav"
+        write_audio(staging / relpath, _render_clip(params, scene, traits_cache[identifier], clip_seed),
+                    params.sample_rate, subtype="PCM_16")
+        meta_rows.append(f"{relpath}\t{scene}\t{identifier}\ta")
+        split_rows[split].append(f"{relpath}\t{scene}")
+    atomic_write_text(staging / dcase.META_FILE, "\n".join(meta_rows) + "\n")
+    for split, rows in split_rows.items():
+        atomic_write_text(staging / dcase.SPLIT_FILES[f"fold1_{split}"], "\n".join(rows) + "\n")
+    atomic_write_text(staging / PARAMS_FILE, yaml.safe_dump(to_dict(params), sort_keys=False))
+    atomic_write_text(staging / DONE_FILE, "complete\n")
 
 
 def with_params(**changes) -> DemoParams:

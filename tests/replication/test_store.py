@@ -70,3 +70,19 @@ def test_entries_without_a_file_list_are_read_from_disk(tmp_path):
     assert store.has("k", weights=True)
     (tmp_path / "k" / WEIGHTS).unlink()
     assert store.has("k") and not store.has("k", weights=True)
+
+
+def test_a_killed_save_leftover_is_removed_by_the_next_save_of_that_job(tmp_path, capsys):
+    import multiprocessing
+    import os
+    dead = multiprocessing.get_context("spawn").Process(target=os.getpid)
+    dead.start()
+    dead.join(300)
+    leftover = tmp_path / f".k.{dead.pid}-abcdefgh"             # a SIGKILLed save's staging
+    (leftover / "k").mkdir(parents=True)
+    live = tmp_path / f".k.{os.getppid()}-ijklmnop"             # a save still running elsewhere
+    (live / "k").mkdir(parents=True)
+    JobStore(tmp_path).save("k", {}, {"y": np.zeros(1)}, {})
+    assert f"removed stale staging folder {leftover}" in capsys.readouterr().out
+    assert not leftover.exists() and live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "k"]

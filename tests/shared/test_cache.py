@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -103,7 +104,7 @@ def test_exception_mid_build_leaves_no_entry_and_rebuild_works(tmp_path, example
     assert entry.num_examples == len(examples)
 
 
-def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypatch):
+def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypatch, capsys):
     """A SIGKILL cannot run cleanup: emulate it by disabling rmtree during a failing build."""
     cache = FeatureCache(tmp_path / "cache", progress=False)
     real = cache_mod.compute_features_many
@@ -116,16 +117,19 @@ def test_hard_kill_leftover_is_ignored_and_cleaned(tmp_path, examples, monkeypat
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cache_mod, "compute_features_many", dies)
-    monkeypatch.setattr(cache_mod.shutil, "rmtree", lambda *a, **k: None)
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)
     with pytest.raises(KeyboardInterrupt):
         cache.get_or_build("toy", examples, PARAMS)
     monkeypatch.undo()
     leftovers = list((tmp_path / "cache" / "toy").glob(".building-*"))
     assert len(leftovers) == 1 and list(leftovers[0].rglob("clips/*.npy"))   # holder/<key>/clips
     assert cache.find("toy", examples, PARAMS) is None
-    entry = cache.get_or_build("toy", examples, PARAMS)
+    capsys.readouterr()
+    entry = cache.get_or_build("toy", examples, PARAMS)     # the next build removes the leftover
     assert entry.num_examples == len(examples)
-    assert cache.clean_partial() == leftovers
+    assert not any(p.exists() for p in leftovers)
+    assert f"removed stale staging folder {leftovers[0]}" in capsys.readouterr().out
+    assert cache.clean_partial() == []
     assert cache.find("toy", examples, PARAMS) is not None
 
 
