@@ -41,6 +41,15 @@ class DatasetEntry:
             valid = ", ".join(self.options()) or "none"
             raise DatasetError(f"dataset '{self.name}' has no option(s) {', '.join(unknown)} "
                                f"(valid: {valid})")
+        defaults = inspect.signature(self.module.load_splits).parameters
+        for key, value in opts.items():
+            default = defaults[key].default          # the option's type is its default's
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise DatasetError(f"dataset '{self.name}' option {key}: expected true or false, got {value!r}")
+            if (isinstance(default, int) and not isinstance(default, bool)
+                    and (isinstance(value, bool) or not isinstance(value, int) or value < 1)):
+                raise DatasetError(f"dataset '{self.name}' option {key}: expected a positive integer, "
+                                   f"got {value!r}")
 
     def spec(self, root: Path | None = None, **opts: Any) -> DatasetSpec:
         """The DatasetSpec; for the demo, of the params saved in `root` if given."""
