@@ -14,10 +14,11 @@ after the fixed epoch budget: nothing is selected on the evaluation split.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -38,8 +39,12 @@ FINGERPRINT_IGNORE = ("results_root", "data.root", "data.cache_root", "data.cach
 def config_fingerprint(params: Paper1Params) -> dict:
     """{"hash", "fields"} of the settings that determine a run's result (record extra["config"];
     the checker compares it with the demo reference's)."""
-    from replication.fingerprint import fingerprint
-    return fingerprint(params, ignore=FINGERPRINT_IGNORE)
+    from replication.fingerprint import config_hash, fingerprint
+    fp = fingerprint(params, ignore=FINGERPRINT_IGNORE)
+    if params.distribute.precision != "float32":    # arithmetic, not placement (register shared-precision);
+        fp["fields"]["distribute.precision"] = params.distribute.precision   # float32 hashes unchanged
+        fp["hash"] = config_hash(fp["fields"])
+    return fp
 
 
 def teacher_of(job: ModelJob, params: Paper1Params) -> ModelJob | None:
@@ -74,6 +79,12 @@ class JobRef:
         return f"seed {self.seed}  {self.job.label}"
 
 
+# DataParams fields that cannot change a trained model (paths, worker counts); every other
+# data field enters the store key. cache_dtype does enter it: float16 and float32 features
+# train different models (the demo preset caches float32, the paper preset float16).
+STORE_KEY_IGNORE_DATA = ("root", "cache_root", "cache_workers", "auto_prepare_demo")
+
+
 def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | None) -> dict:
     """What determines a trained model: the store key is the hash of this dict."""
     train = {k: v for k, v in to_dict(params.train).items() if k != "verbose"}
@@ -92,12 +103,69 @@ def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | 
         if job.ts.point == "both":
             ts.update(output_weight=params.ts.output_weight, hidden_weight=params.ts.hidden_weight)
     data = to_dict(params.data)
-    for k in ("root", "cache_root", "cache_dtype", "cache_workers", "auto_prepare_demo"):
+    for k in STORE_KEY_IGNORE_DATA:
         data.pop(k)
-    return {"paper": "paper1", "family": job.family, "input_segments": job.input_segments,
-            "data": data, "features": to_dict(params.features_of(job.family)),
-            "model": to_dict(params.model_of(job.family)), "train": train, "ts": ts,
-            "teacher": teacher_key, "svm_embeddings": "embedding", "seed": seed}
+    description = {"paper": "paper1", "family": job.family, "input_segments": job.input_segments,
+                   "data": data, "features": to_dict(params.features_of(job.family)),
+                   "model": to_dict(params.model_of(job.family)), "train": train, "ts": ts,
+                   "teacher": teacher_key, "svm_embeddings": "embedding", "seed": seed}
+    if params.distribute.precision != "float32":      # register shared-precision; float32 keys unchanged
+        description["precision"] = params.distribute.precision
+    return description
+
+
+# TSParams fields that every TS row of Tables 4-6 sets itself (jobs.ts_params: T and point
+# from the row's TSSpec, teacher_query from its teacher length): a value from a preset or an
+# override never reaches those rows' students.
+ROW_TS_KEYS = ("temperature", "loss", "teacher_query")
+
+
+def row_overrides(table: TableSpec) -> dict[str, tuple[str, ...]]:
+    """{"ts.<field>": names of the runs that set it per row} for the ROW_TS_KEYS."""
+    rows = tuple(r.name for r in table.runs if any(s.ts is not None for s in r.systems))
+    return {f"ts.{k}": rows for k in ROW_TS_KEYS} if rows else {}
+
+
+def preset_keys(preset: str) -> set[str]:
+    """Dotted keys a preset file sets ("ts.temperature", ...); a preset name of
+    paper1_ts/presets or a YAML path, else (a label such as "custom") none."""
+    import yaml
+    from paper1_ts.params import PRESET_DIR, PRESETS
+    from replication.fingerprint import flatten
+    path = PRESET_DIR / f"{preset}.yaml" if preset in PRESETS else Path(preset)
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return set()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return set(flatten(raw)) if isinstance(raw, dict) else set()
+
+
+def check_row_overrides(table: TableSpec, params: Paper1Params, preset: str = "custom",
+                        explicit: Iterable[str] = ()) -> list[str]:
+    """One warning line per ROW_TS_KEYS field that the preset sets (or that differs from
+    the TSParams default) while `table`'s rows set it themselves.
+
+    Raises:
+      ConfigError: such a field was passed explicitly (`explicit`: dotted keys of the
+        command-line overrides); the rows would silently replace it.
+    """
+    from shared.config import ConfigError
+    from paper1_ts.train_params import TSParams
+
+    explicit = set(explicit)
+    from_preset = preset_keys(preset)
+    lines = []
+    for key, rows in row_overrides(table).items():
+        name = key.split(".", 1)[1]
+        value, default = getattr(params.ts, name), getattr(TSParams(), name)
+        shown = ", ".join(rows)
+        if key in explicit:
+            raise ConfigError(f"{key}={value!r} was given explicitly, but every row of {table.name} "
+                              f"sets its own {name} ({shown}); drop the override or run another table")
+        if key in from_preset or value != default:
+            source = f"set by preset {preset}" if key in from_preset else "from the overrides"
+            lines.append(f"warning: {key} = {value!r} ({source}) is not used by {table.name}: "
+                         f"rows {shown} set their own {name}")
+    return lines
 
 
 @dataclass
@@ -111,14 +179,24 @@ class Plan:
     systems: dict[tuple[str, int], tuple[JobRef, ...]]   # (run, seed) -> the run's systems
     store: JobStore
     clips: dict[str, int] = field(default_factory=dict)  # split -> clip count (when known)
+    warnings: list[str] = field(default_factory=list)    # settings the table's rows override
 
     def pending(self) -> list[JobRef]:
         return [j for j in self.jobs if not self.store.has(j.key, weights=True)]
 
 
 def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
-              clips: dict[str, int] | None = None) -> Plan:
-    """Resolves every (run, seed) of `table` to store keys (no training, no data read)."""
+              clips: dict[str, int] | None = None, *, explicit: Iterable[str] = (),
+              warn: Callable[[str], None] | None = None) -> Plan:
+    """Resolves every (run, seed) of `table` to store keys (no training, no data read).
+
+    A ts.temperature / ts.loss / ts.teacher_query that the table's rows override is a
+    warning line (to `warn`, default stderr; also kept in plan.warnings), or a
+    ConfigError when it is one of the `explicit` command-line keys (check_row_overrides).
+    """
+    warnings = check_row_overrides(table, params, preset, explicit)
+    for line in warnings:
+        (warn or (lambda text: print(text, file=sys.stderr)))(line)
     store = JobStore(Path(params.results_root) / STORE_DIR)
     refs: dict[tuple[ModelJob, int], JobRef] = {}
 
@@ -135,7 +213,7 @@ def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
         for run in table.runs:
             systems[(run.name, seed)] = tuple(ref(s, seed) for s in run.systems)
     return Plan(table, params, preset, params.seed_list, list(refs.values()), systems, store,
-                dict(clips or {}))
+                dict(clips or {}), warnings)
 
 
 def epochs_of(job: ModelJob, params: Paper1Params) -> int:
@@ -190,6 +268,7 @@ def plan_text(plan: Plan, estimate: float | None = None, step_seconds: dict[str,
              "  clips: " + (", ".join(f"{k} {v}" for k, v in plan.clips.items()) or "unknown (data not read)"),
              f"  batch {p.train.batch_size}, Adam lr {p.train.learning_rate:g}; epochs: raw {p.train.epochs}, "
              f"CNN-GRU {p.train.pool_epochs} (pool head) + {p.train.gru_epochs} (GRU); evaluated: last epoch",
+             *(f"  {line}" for line in plan.warnings),
              f"  runs ({len(plan.table.runs)} x {len(plan.seeds)} seed(s)):"]
     for run in plan.table.runs:
         what = " + ".join(s.label for s in run.systems)

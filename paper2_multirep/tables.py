@@ -106,6 +106,8 @@ def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Experim
         "branches": [backend.describe_branch(b, params, data) for b in branches],
         "training": training,
     }
+    if params.distribute.precision != "float32":   # register shared-precision; float32 keys unchanged
+        description["precision"] = params.distribute.precision
     return Job(kind, branches, seed, describe_key(description), description)
 
 
