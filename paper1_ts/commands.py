@@ -67,7 +67,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     params = params_from_args(args, extra)
     table = table_by_number(args.table)
     clips = p1data.split_sizes(params)
-    plan = tables.make_plan(table, params, preset_name(args), clips)
+    plan = tables.make_plan(table, params, preset_name(args), clips, preset_file=args.preset)
     if args.dry_run:
         print(tables.plan_text(plan))
         print("dry run: nothing trained")

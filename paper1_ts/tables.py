@@ -187,14 +187,15 @@ class Plan:
 
 def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
               clips: dict[str, int] | None = None, *, explicit: Iterable[str] = (),
-              warn: Callable[[str], None] | None = None) -> Plan:
+              warn: Callable[[str], None] | None = None, preset_file: str | None = None) -> Plan:
     """Resolves every (run, seed) of `table` to store keys (no training, no data read).
 
     A ts.temperature / ts.loss / ts.teacher_query that the table's rows override is a
     warning line (to `warn`, default stderr; also kept in plan.warnings), or a
     ConfigError when it is one of the `explicit` command-line keys (check_row_overrides).
+    `preset_file`: the preset as given (name or YAML path) when `preset` is only its label.
     """
-    warnings = check_row_overrides(table, params, preset, explicit)
+    warnings = check_row_overrides(table, params, preset_file or preset, explicit)
     for line in warnings:
         (warn or (lambda text: print(text, file=sys.stderr)))(line)
     store = JobStore(Path(params.results_root) / STORE_DIR)

@@ -366,6 +366,20 @@ def test_row_settings_from_a_preset_warn_and_explicit_ones_fail(tmp_path):
         p1tables.make_plan(table4, params, str(preset), explicit=["ts.temperature"])
 
 
+def test_table_command_warns_for_a_preset_file_that_sets_a_row_setting(tmp_path, capsys):
+    from paper1_ts import commands
+    from paper1_ts.run import build_parser
+    preset = tmp_path / "mine.yaml"
+    preset.write_text("data:\n  root: no-such-data-root\nts:\n  temperature: 5.0\n")   # the default value
+    args = build_parser().parse_args(["--table", "5", "--preset", str(preset), "--results",
+                                      str(tmp_path / "results"), "--dry-run"])
+    assert commands.run_result_table(args) == 0
+    out, err = capsys.readouterr()
+    warning = (f"warning: ts.temperature = 5.0 (set by preset {preset}) is not used by paper1/table5: "
+               "rows output, output_and_hidden, hidden set their own temperature")
+    assert warning in err.splitlines() and warning in out
+
+
 def test_feature_cache_is_anchored_to_the_checkout_in_both_papers(tmp_path, monkeypatch):
     from paper1_ts import data as p1data
     from shared.paths import CACHE_ENV, checkout_root, feature_cache_root
