@@ -153,6 +153,11 @@ class FeatureParams:
             bad(f"fft_length {self.fft_size} is shorter than the window ({self.frame_length} samples)")
         if self.max_bins is not None and self.max_bins < 1:
             bad(f"max_bins must be positive, got {self.max_bins}")
+        for name in ("n_mels", "cqt_bins", "cqt_bins_per_octave"):
+            if getattr(self, name) < 1:
+                bad(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.log_top_db is not None and self.log_top_db <= 0:
+            bad(f"log_top_db must be positive or None (no clip), got {self.log_top_db}")
         nyquist = self.sample_rate / 2
         fmax = self.fmax if self.fmax is not None else nyquist
         if self.kind in ("logmel", "mfcc") and not 0 <= self.fmin < fmax <= nyquist:
