@@ -337,6 +337,16 @@ def test_switch_changes_config_and_store_key(entry, flip, tmp_path, monkeypatch)
         raise AssertionError(f"unknown flip kind {flip.kind}")
 
 
+def test_placement_switches_leave_store_keys_and_fingerprints(tmp_path):
+    """distribute.kind (registers shared-multiworker-input, shared-chief-writes) places the
+    same computation on other devices: models are shared across placements, by design."""
+    mirrored = {"distribute": {"kind": "mirrored", "devices": ["/cpu:0", "/cpu:1"]}}
+    base, moved = _p1_params(), _p1_params(mirrored)
+    assert _p1_keys(base, "6") == _p1_keys(moved, "6")
+    assert p1tables.config_fingerprint(base) == p1tables.config_fingerprint(moved)
+    assert _p2_keys(_p2_params(), "VII", tmp_path) == _p2_keys(_p2_params(mirrored), "VII", tmp_path)
+
+
 # ------------------------------------------------------------- per-row overrides (paper 1)
 def test_row_settings_from_a_preset_warn_and_explicit_ones_fail(tmp_path):
     from shared.config import ConfigError
