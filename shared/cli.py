@@ -50,7 +50,8 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from shared.features.params import FeatureError
 
     return (UsageError, ConfigError, DatasetError, FeatureError, AudioError, zipfile.BadZipFile,
-            yaml.YAMLError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)
+            yaml.YAMLError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+            PermissionError)
 
 
 def error_line(err: BaseException) -> str:

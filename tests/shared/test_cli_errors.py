@@ -240,6 +240,15 @@ def test_command_specific_types_and_exit_codes(capsys):
     assert capsys.readouterr().err == "python -m x: error: no such thing\n"   # no KeyError quotes
 
 
+def test_os_errors_name_their_file(capsys):
+    @cli.command("python -m y")
+    def main(argv=None):
+        open(argv[0], encoding="utf-8")
+
+    assert main(["/nonexistent/dir/x.yaml"]) == 2
+    assert capsys.readouterr().err == "python -m y: error: /nonexistent/dir/x.yaml: No such file or directory\n"
+
+
 def test_help_of_every_command_is_fast_and_starts_no_tensorflow():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     probe = ("import importlib, sys\n"
