@@ -10,13 +10,14 @@ paper1_ts/run.py owns the parser; `add_arguments` adds the options these handler
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from paper1_ts.params import PRESETS
 from replication.records import RecordExistsError
-from shared.cli import UsageError
+from shared.cli import UsageError, fail
 from shared.datasets.base import DatasetError
+
+PROG = "python -m paper1_ts.run"                  # prefix of error lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,8 +80,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     try:
         tables.refuse_existing(plan, args.overwrite)   # before the step measurement trains anything
     except RecordExistsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return fail(PROG, err)                         # one line, exit 2 (shared/cli.py)
     step = {}
     families = sorted({r.job.family for r in plan.pending()})
     if families:
@@ -92,8 +92,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
                                    n_classes=len(ctx.classes))
     except RecordExistsError as err:
         # Trained models are in the store, so --overwrite only rewrites the records.
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return fail(PROG, err)
     print(f"{table.name}: {len(outcome.records)} record(s) in {params.results_root}, "
           f"{outcome.seconds:.1f} s")
     return outcome.report.exit_code if outcome.report is not None else 0

@@ -78,6 +78,10 @@ CASES = [
     ("p1-missing-data-root", "paper1_ts.run",
      lambda t: ["--table", "4", "--preset", "paper", "--data-root", str(t / "missing"),
                 "--results", str(t / "r")], ["missing", "data root not found"]),
+    ("p1-existing-record", "paper1_ts.run",
+     lambda t: ["--table", "1", "--preset", "demo", "--data-root", str(t / "missing"), "--results", str(t),
+                *([] if _record(t / "paper1" / "table1" / "raw_improved" / "seed-0") else [])],
+     ["raw_improved", "already exist", "--overwrite"]),
     # --- paper 2
     ("p2-unknown-table", "paper2_multirep.run", lambda t: ["--table", "9", "--dry-run"], ["no table '9'"]),
     ("p2-unknown-preset", "paper2_multirep.run", lambda t: ["--table", "7", "--preset", "nope", "--dry-run"],
