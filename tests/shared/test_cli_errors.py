@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("paper1_ts.run", "paper2_multirep.run", "replication.data", "replication.check",
             "replication.claims", "replication.demo", "replication.report", "replication.decisions",
             "replication.bench", "replication.bench_report", "replication.bench_training",
-            "replication.isa_probe")
+            "replication.isa_probe", "replication.premises")
 HELP_BOUND_S = 3.0     # the target is < 1 s; the bound leaves room for a host busy with training
 
 

@@ -1,0 +1,201 @@
+"""Do the demo data carry the premises the papers' methods need? Fast linear probes.
+
+    python -m replication.premises [--root data/datasets/demo] [--out docs/results/premises.json]
+                                   [--into docs/claims.md]
+
+The claims harness can show a distillation effect only on data where the method has
+something to gain (issue 12, part 5). Two premises, each measured here with a probe that
+trains in seconds (a logistic regression on per-band statistics of log-mel frames, librosa
+features of the channel mean), so a generator can be judged before any network is trained:
+
+- paper 1 (joined teacher): class evidence is sparse in time, so a model that hears a clip
+  joined with another clip of its class classifies better than one that hears one clip.
+  Probe: accuracy on joined evaluation clips of a probe trained on joined training clips
+  (partners drawn within the class and split, `pairings` draws) minus the accuracy of a
+  probe trained and scored on single clips. Target: >= P1_MIN_GAIN points.
+- paper 2 (representations): two representations make different errors, so their average
+  beats each. Probe: logMel128 band statistics vs the first 20 MFCCs (the low cepstra that
+  smear fine pitch), their error correlation (phi over evaluation clips) and the accuracy
+  of the averaged probabilities minus the better single probe. Targets: correlation
+  <= P2_MAX_ERROR_CORR and gain >= P2_MIN_GAIN points.
+
+A probe is a proxy: a network may find what a linear probe misses, and the reverse. It
+tells whether the data hold the premise at all; the claims report (python -m
+replication.claims) tells whether the kit's networks use it. The targets are the kit's own
+choice (register shared-demo-premises), not from the papers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from shared.cli import command
+
+P1_MIN_GAIN = 10.0          # points of accuracy, joined over single
+P2_MAX_ERROR_CORR = 0.3     # phi correlation of the two probes' errors
+P2_MIN_GAIN = 3.0           # points of accuracy, average over the better probe
+HOP_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Clip:
+    logmel64: np.ndarray     # [64, frames]
+    logmel128: np.ndarray    # [128, frames]
+    mfcc20: np.ndarray       # [20, frames]
+    label: int
+
+
+def _features(path: Path, label: int) -> Clip:
+    import librosa
+    from shared.audio import read_audio
+    samples, sr = read_audio(path)                                     # [frames, channels]
+    y = samples.mean(axis=1)                                           # [frames]
+    kw = dict(y=y, sr=sr, n_fft=1024, hop_length=max(1, int(sr * HOP_SECONDS)))
+    m64 = librosa.feature.melspectrogram(n_mels=64, **kw)
+    m128 = librosa.feature.melspectrogram(n_mels=128, **kw)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(m64), n_mfcc=20)
+    return Clip(np.log(m64 + 1e-6), np.log(m128 + 1e-6), mfcc, label)
+
+
+def load_split(root: Path, split: str) -> list[Clip]:
+    """Features of every clip of a split of a DCASE-layout root (the demo's included)."""
+    from shared.datasets.demo import load_splits
+    splits = load_splits(root)
+    if split not in splits:
+        raise KeyError(f"{root}: no split '{split}' (has {', '.join(splits)})")
+    return [_features(e.path, e.label) for e in splits[split].examples]
+
+
+def stats(frames: np.ndarray, with_max: bool = False) -> np.ndarray:
+    """Per-band mean and std (and max) over time: [bands, frames] -> [2 or 3 x bands]."""
+    parts = [frames.mean(axis=1), frames.std(axis=1)] + ([frames.max(axis=1)] if with_max else [])
+    return np.concatenate(parts)
+
+
+def partners(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each clip, another clip of the same class (itself only if it is alone)."""
+    out = np.empty(len(labels), dtype=np.int64)
+    for i, label in enumerate(labels):
+        same = np.flatnonzero((labels == label) & (np.arange(len(labels)) != i))
+        out[i] = rng.choice(same) if same.size else i
+    return out
+
+
+def _probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """Class probabilities [clips, classes] of a standardised logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+    return model.fit(x_train, y_train).predict_proba(x_test)
+
+
+def error_correlation(wrong_a: np.ndarray, wrong_b: np.ndarray) -> float:
+    """Phi coefficient of two boolean error vectors (0 when either is constant)."""
+    a, b = np.asarray(wrong_a, float), np.asarray(wrong_b, float)
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def paper1_joined_gain(train: Sequence[Clip], test: Sequence[Clip], pairings: int = 3,
+                       seed: int = 0) -> dict:
+    """Paper 1's premise: accuracy (%) of the joined probe minus the single-clip probe."""
+    y_tr = np.array([c.label for c in train])
+    y_te = np.array([c.label for c in test])
+    single = _probe(np.stack([stats(c.logmel64, True) for c in train]), y_tr,
+                    np.stack([stats(c.logmel64, True) for c in test]))
+    single_acc = 100.0 * float(np.mean(single.argmax(1) == y_te))
+    rng = np.random.default_rng(seed)
+    joined = []
+    for _ in range(pairings):
+        def join(clips, labels):
+            other = partners(labels, rng)
+            return np.stack([stats(np.concatenate([c.logmel64, clips[j].logmel64], axis=1), True)
+                             for c, j in zip(clips, other)])
+        probs = _probe(join(train, y_tr), y_tr, join(test, y_te))
+        joined.append(100.0 * float(np.mean(probs.argmax(1) == y_te)))
+    gain = float(np.mean(joined)) - single_acc
+    return {"single_accuracy": single_acc, "joined_accuracy": float(np.mean(joined)),
+            "joined_per_pairing": joined, "gain": gain, "target_gain": P1_MIN_GAIN,
+            "holds": gain >= P1_MIN_GAIN}
+
+
+def paper2_complementarity(train: Sequence[Clip], test: Sequence[Clip]) -> dict:
+    """Paper 2's premise: error correlation of logMel128 vs MFCC-20 probes and the
+    accuracy (%) of their averaged probabilities over the better one."""
+    y_tr = np.array([c.label for c in train])
+    y_te = np.array([c.label for c in test])
+    p_mel = _probe(np.stack([stats(c.logmel128) for c in train]), y_tr, np.stack([stats(c.logmel128) for c in test]))
+    p_mfcc = _probe(np.stack([stats(c.mfcc20) for c in train]), y_tr, np.stack([stats(c.mfcc20) for c in test]))
+    acc = {name: 100.0 * float(np.mean(p.argmax(1) == y_te))
+           for name, p in (("logmel128", p_mel), ("mfcc20", p_mfcc), ("average", p_mel + p_mfcc))}
+    corr = error_correlation(p_mel.argmax(1) != y_te, p_mfcc.argmax(1) != y_te)
+    gain = acc["average"] - max(acc["logmel128"], acc["mfcc20"])
+    return {"accuracy": acc, "error_correlation": corr, "gain_over_best": gain,
+            "target_error_correlation": P2_MAX_ERROR_CORR, "target_gain": P2_MIN_GAIN,
+            "holds": corr <= P2_MAX_ERROR_CORR and gain >= P2_MIN_GAIN}
+
+
+def measure(root: Path, pairings: int = 3) -> dict:
+    """Both premises on a demo root (fold1_train -> fold1_evaluate)."""
+    from shared.datasets.demo import read_params
+    train, test = load_split(root, "fold1_train"), load_split(root, "fold1_evaluate")
+    return {"root": str(root), "demo_params": asdict(read_params(root)),
+            "train_clips": len(train), "test_clips": len(test),
+            "paper1_joined_teacher": paper1_joined_gain(train, test, pairings),
+            "paper2_representations": paper2_complementarity(train, test)}
+
+
+def render(result: dict) -> str:
+    p1, p2 = result["paper1_joined_teacher"], result["paper2_representations"]
+    yes = {True: "holds", False: "does NOT hold"}
+    return "\n".join([
+        f"demo premises at {result['root']} ({result['train_clips']} train / {result['test_clips']} test clips)",
+        f"  paper 1, evidence sparse in time: single {p1['single_accuracy']:.1f} %, joined "
+        f"{p1['joined_accuracy']:.1f} %, gain {p1['gain']:+.1f} points (target >= {p1['target_gain']:.0f}): "
+        f"{yes[p1['holds']]}",
+        f"  paper 2, complementary representations: logMel128 {p2['accuracy']['logmel128']:.1f} %, MFCC-20 "
+        f"{p2['accuracy']['mfcc20']:.1f} %, average {p2['accuracy']['average']:.1f} % "
+        f"({p2['gain_over_best']:+.1f} over the better; target >= {p2['target_gain']:.0f}), error correlation "
+        f"{p2['error_correlation']:.2f} (target <= {p2['target_error_correlation']:.1f}): {yes[p2['holds']]}"])
+
+
+@command("python -m replication.premises")
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m replication.premises", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", default="data/datasets/demo", help="demo data root (generated when missing)")
+    p.add_argument("--pairings", type=int, default=3, help="joined-partner draws for paper 1 (default 3)")
+    p.add_argument("--out", default=None, help="also write the result as JSON here")
+    p.add_argument("--into", default=None, metavar="FILE",
+                   help="also put the summary between <!-- BEGIN premises --> / <!-- END premises --> in FILE")
+    args = p.parse_args(argv)
+    root = Path(args.root)
+    if not root.exists():
+        from replication.data import main as data_main
+        if data_main(["prepare", "demo", "--root", str(root), "--no-progress"]) != 0:
+            return 2
+    result = measure(root, args.pairings)
+    print(render(result))
+    if args.out:
+        from shared.config import atomic_write_text
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.out, json.dumps(result, indent=2, default=float) + "\n")
+        print(f"written: {args.out}")
+    if args.into:
+        from replication.report import replace_between_markers
+        replace_between_markers(args.into, "premises", "```\n" + render(result) + "\n```\n")
+        print(f"summary placed in {args.into} (section premises)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
