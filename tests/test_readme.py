@@ -26,6 +26,7 @@ SECTIONS = {
     "esc10": "docs/paper2.md",
     "bench": "docs/scale.md",
     "decisions": "docs/register.md",
+    "premises": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
