@@ -182,3 +182,14 @@ def test_bench_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "bench") == fresh, \
         ("docs/scale.md is stale: run python -m replication.bench_report --after " + after
          + " --before " + before + " --into docs/scale.md --section bench")
+
+
+def test_every_generated_section_is_listed_in_the_checker_page():
+    """A new marked section must name its command in docs/checker.md (and here, in SECTIONS)."""
+    listed = (DOCS / "checker.md").read_text(encoding="utf-8")
+    for path in markdown_files():
+        text = _CODE_SPAN.sub("", _FENCE.sub("", path.read_text(encoding="utf-8")))
+        for name in re.findall(r"<!-- BEGIN ([\w.:/-]+) -->", text):
+            assert name in SECTIONS and f"| `{name}` |" in listed, \
+                (f"{path.relative_to(ROOT)}: section '{name}' is not listed in docs/checker.md "
+                 "(section, file, the command that writes it) and tests/test_readme.py SECTIONS")
