@@ -18,12 +18,15 @@ Data order: the shared pipeline draws a new pass (shuffle, crops, partners) at e
 new iterator of a training dataset. The trainers do not rely on counting iterators:
 a pipeline dataset reaches fit as its pass stream (shared/passes.py), the passes
 numbered explicitly (claim_passes hands them out in the order the runs use them; a
-resumed run starts at the pass of its next epoch, see `epoch_stream`). So Keras'
+resumed run starts at the pass of its next epoch, see `_fit`). So Keras'
 first-batch peek under a tf.distribute strategy shifts nothing: a run under
 MirroredStrategy on one replica equals the default-strategy run, and kill -9 + rerun
 is bit-identical under any strategy. The pass numbers reproduce what Keras 3.15 drew on
 the default strategy before (`passes_started`, `_plain_stream`), so recorded results
-are unchanged; registers shared-resume-data-order, shared-pass-streams.
+are unchanged, and with one pass per epoch (steps_per_epoch 0, every preset) a run with a
+checkpoint folder trains on the same passes as one without: the table runners
+(paper1_ts/jobs.py) checkpoint every job and still reproduce the recorded models;
+registers shared-resume-data-order, shared-pass-streams, p1-epochs-checkpoint.
 
 Batches are dicts from shared/pipeline: {"x", "y" (one-hot), "index"} and, for TS,
 also "x_teacher". Models return dicts {"logits": [B, C], "embedding": [B, D]}.
@@ -229,6 +232,11 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
 
     With `checkpoint_dir`, saves after every epoch and resumes from the last checkpoint
     found there (the returned history then covers all epochs, before and after the crash).
+    A pipeline dataset with one pass per epoch (steps_per_epoch 0) is then trained on the
+    same passes as without a checkpoint folder (epoch e on pass first + 2e, `_plain_stream`),
+    so a checkpointed run, interrupted or not, ends bit-identical to the uncheckpointed one;
+    with steps_per_epoch > 0 the checkpointed run reads its passes consecutively
+    (`epoch_stream`), which the uncheckpointed run (Keras' own iterators) need not match.
     """
     strategy = trainer.distribute_strategy
     if checkpoint_dir is None:
@@ -239,6 +247,17 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
         return {name: [float(v) for v in values] for name, values in history.history.items()}
     ckpt = EpochCheckpoint(checkpoint_dir, trainer)
     done = ckpt.restore()
+    if has_passes(train_ds) and not params.steps_per_epoch:
+        # The passes of the uncheckpointed run (_plain_stream): checkpointing changes no
+        # result, so a table job trained with a checkpoint folder equals the recorded ones.
+        first = claim_passes(train_ds, 2 * epochs)
+        if done >= epochs:
+            return dict(ckpt.history)
+        stream = pass_stream(train_ds, first + 2 * done, stride=2)
+        trainer.fit(distribute_input(stream, strategy), epochs=epochs, initial_epoch=done,
+                    verbose=params.verbose, shuffle=False, steps_per_epoch=batches_per_pass(train_ds),
+                    callbacks=[*callbacks, ckpt])
+        return dict(ckpt.history)
     first = 0
     if has_passes(train_ds):
         first = claim_passes(train_ds, passes_started(epochs, params.steps_per_epoch,
