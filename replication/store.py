@@ -11,6 +11,16 @@ Layout: <root>/<key>/{job.json, outputs.npz[, model.weights.h5]}. job.json lists
 files the entry holds; an entry is written under a temporary name and renamed when
 complete, so a crash never leaves an entry that looks finished; the staging folder
 (`.<key>.<pid>-*`) a killed save leaves is removed by the next save of that job.
+
+Work folders (resume inside a job): while a job trains, its checkpoints live in
+<root>/.work-<key>/ (`open_work`; holds job.json = the description and .owner.json =
+the training process). A job killed mid-training leaves it; the next run of the same
+job (same key, so the same configuration) finds it and resumes from the last
+checkpoint. `save` removes it once the job's entry is published. Work folders of other
+configurations have other keys and are never touched; delete one by hand to give up
+that job's progress. Being hidden, work folders are not entries; a multi-worker run's
+private copy of the store (shared.distribute.worker_results_root) carries them along,
+so every worker resumes from the same checkpoint.
 """
 
 from __future__ import annotations
@@ -18,17 +28,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from shared.publish import atomic_directory, clean_stale
+from shared.config import atomic_write_text
+from shared.publish import OWNER_FILE, atomic_directory, clean_stale, owner_gone, owner_record
 
 STORE_VERSION = 1          # bump when the meaning of a stored entry changes
 JOB = "job.json"
 OUTPUTS = "outputs.npz"
 WEIGHTS = "model.weights.h5"
+WORK_PREFIX = ".work-"     # <root>/.work-<key>/: checkpoints of a job being trained
+
+
+class WorkInUseError(RuntimeError):
+    """Another live process is training the same job in its work folder."""
 
 
 def describe_key(description: Mapping[str, Any]) -> str:
@@ -92,7 +109,59 @@ class JobStore:
                        "info": dict(info)}
             (tmp / JOB).write_text(json.dumps(payload, indent=2, default=str) + "\n",
                                    encoding="utf-8")
+        self.close_work(key)                      # published: its checkpoints are done with
         return self.path(key)
+
+    # ------------------------------------------------------------------ work folders
+    def work_path(self, key: str) -> Path:
+        """The job's work folder (checkpoints while it trains): <root>/.work-<key>."""
+        return self.root / f"{WORK_PREFIX}{key}"
+
+    def open_work(self, key: str, description: Mapping[str, Any]) -> tuple[Path, bool]:
+        """(work folder, resumed) of a job about to train: created when missing, else the
+        folder a killed run of the same job left (resumed True when it holds anything
+        besides job.json and hidden files: the trainer's checkpoints). Claims it for this
+        process (.owner.json: pid, host, start time, the folder's absolute path).
+
+        Raises:
+          WorkInUseError: another process on this host that still runs is training the
+            job in this folder (two runs of one job would overwrite each other's
+            checkpoints). A claim recorded for another path (a copied store) does not count.
+          ValueError: the folder holds another job's description (names the folder).
+        """
+        work = self.work_path(key)
+        work.mkdir(parents=True, exist_ok=True)
+        here = str(work.resolve())
+        try:
+            owner = json.loads((work / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            owner = None
+        mine = owner_record()
+        if (isinstance(owner, dict) and isinstance(owner.get("pid"), int) and owner.get("path") == here
+                and (owner["pid"], owner.get("start")) != (mine["pid"], mine["start"])
+                and not owner_gone(owner)):
+            raise WorkInUseError(
+                f"{work}: process {owner['pid']} is training this job now (its checkpoints are "
+                f"there); wait for it to finish (its model then lands in the store) or stop it")
+        expected = json.loads(json.dumps(dict(description), default=str))
+        described = work / JOB
+        if described.is_file():
+            try:
+                found = json.loads(described.read_text(encoding="utf-8")).get("description")
+            except (OSError, ValueError):
+                found = None
+            if found is not None and found != expected:
+                raise ValueError(f"{described}: work folder of key {key} describes another job; "
+                                 f"delete {work} to retrain it")
+        resumed = any(not p.name.startswith(".") and p.name != JOB for p in work.iterdir())
+        atomic_write_text(work / OWNER_FILE, json.dumps({**mine, "path": here}) + "\n")
+        atomic_write_text(described, json.dumps({"key": key, "description": expected}, indent=2)
+                          + "\n")
+        return work, resumed
+
+    def close_work(self, key: str) -> None:
+        """Removes the job's work folder (its entry is in the store)."""
+        shutil.rmtree(self.work_path(key), ignore_errors=True)
 
     def weights_path(self, key: str) -> Path:
         """Path of a finished entry's weights file.
