@@ -46,8 +46,10 @@ for a LossScaleOptimizer (mixed_float16).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence, Union
 
 import keras
@@ -57,12 +59,14 @@ import tensorflow as tf
 from paper2_multirep.mixup import Mixup
 from paper2_multirep.params import TrainParams
 from shared import controls, losses
+from shared.config import atomic_write_text
 from shared.distribute import distribute_input, is_multi_worker, pad_batches, sync_replica_copies
 from shared.passes import claim_passes, has_passes, one_pass
 from shared.metrics import clip_average
 
 PHASE_SINGLE, PHASE_FUSE, PHASE_DISTILL = 0, 1, 2
 PHASE_NAMES = {PHASE_SINGLE: "single", PHASE_FUSE: "fusion", PHASE_DISTILL: "distill"}
+HISTORY_FILE = "history.json"      # beside the checkpoints: the rows of the passes so far
 
 DatasetOrFactory = Union[tf.data.Dataset, Callable[[int], tf.data.Dataset]]
 
@@ -373,13 +377,29 @@ class CyclicDistiller:
 
     def _save(self, manager) -> None:
         if manager is not None:
+            # history first: a crash between the two leaves extra rows, dropped on restore
+            atomic_write_text(Path(manager.directory) / HISTORY_FILE, json.dumps(self.history))
             manager.save()
+
+    def _restore_history(self, directory: str) -> None:
+        """The history rows of the passes the restored checkpoint holds (one row per
+        pass: as many as the branches' pass counters add up to)."""
+        path = Path(directory) / HISTORY_FILE
+        if not path.is_file():
+            return
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as err:
+            raise ValueError(f"{path}: unreadable training history ({err})") from None
+        self.history = list(rows[:int(np.sum(self.passes.numpy()))])
 
     # ------------------------------------------------------------------ training
     def run(self, checkpoint_dir: str | None = None, max_to_keep: int = 2) -> list[dict]:
         """Trains to the end (resuming from `checkpoint_dir` if it holds a checkpoint).
 
-        Returns the history: one row per (branch, pass) with cycle, phase, lr, loss, ce, kl.
+        Returns the history: one row per (branch, pass) with cycle, phase, lr, loss, ce, kl
+        (after a resume also the rows of the passes before it, kept in history.json
+        beside the checkpoints).
         """
         manager = None
         if checkpoint_dir:
@@ -387,6 +407,7 @@ class CyclicDistiller:
             manager = tf.train.CheckpointManager(state, checkpoint_dir, max_to_keep)
             if manager.latest_checkpoint:
                 state.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+                self._restore_history(checkpoint_dir)
                 self.log(f"resumed from {manager.latest_checkpoint} at step {int(self.cycle.numpy())}, "
                          f"phase {PHASE_NAMES[int(self.phase.numpy())]}")
         if self.independent:

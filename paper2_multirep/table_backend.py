@@ -204,8 +204,18 @@ def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
 
 
 def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
-              data: DataContext, log: Callable[[str], None] = print) -> tuple[dict, dict]:
+              data: DataContext, log: Callable[[str], None] = print,
+              checkpoint_dir: str | Path | None = None) -> tuple[dict, dict]:
     """Trains one job; returns (outputs, info).
+
+    checkpoint_dir: the job's work folder (tables.execute_job passes
+      <results>/paper2/_store/.work-<key>/, replication.store.JobStore.open_work). The
+      CyclicDistiller saves its whole state there after every phase (independent job:
+      every pass) and, finding a checkpoint, resumes from it: the training data of a
+      pass is drawn from the seed and the pass counter, the learning rate from the
+      cycle, the one-crop soft labels from the seed and the cycle, so a run killed
+      mid-cycle and started again ends bit-identical (outputs, records); the history
+      rows of the passes before the kill are kept beside the checkpoint.
 
     outputs: "labels" [clips] int, "clip_ids" [clips] str, and per branch i
       "probs_i" / "logits_i" [clips, C] audio-level (crops averaged) on the test split.
@@ -257,7 +267,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     distiller = CyclicDistiller(models, branch_data, num_train_clips=data.num_train,
                                 num_classes=num_classes, params=first_params, seed=seed,
                                 strategy=strategy, independent=(kind == "independent"), log=log)
-    history = distiller.run()
+    history = distiller.run(checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir))
     outs = distiller.evaluate(tests, num_clips=data.num_test)
     outputs: dict[str, np.ndarray] = {
         "labels": np.array([e.label for e in data.test], dtype=np.int64),

@@ -168,7 +168,13 @@ def execute_job(plan: Plan, job: Job, log: Callable[[str], None] = print) -> Non
     if plan.store.has(job.key):
         return
     start = time.time()
-    outputs, info = backend.train_job(job.kind, job.branches, job.seed, plan.params, plan.data, log=log)
+    # Checkpoints go to the job's work folder; a killed run of this job left one there to
+    # resume from. Publishing the entry (store.save) removes it.
+    work, resumed = plan.store.open_work(job.key, job.description)
+    if resumed:
+        log(f"  resuming {job.key} from its checkpoints in {work}")
+    outputs, info = backend.train_job(job.kind, job.branches, job.seed, plan.params, plan.data,
+                                      log=log, checkpoint_dir=work)
     info = {**info, "seconds": round(time.time() - start, 1), "finished": now_iso()}
     plan.store.save(job.key, job.description, outputs, info)
 

@@ -5,7 +5,8 @@ The child process (this file run as a script) trains a tiny 2-branch CyclicDisti
 fixed seed, with op determinism on, for 3 cycles, checkpointing after every phase.
 It saves the final aggregate soft labels P_bar, each branch's last soft labels P_i,
 audio-level evaluation probabilities and metrics (accuracy, MAP@3 per branch and of the
-ensemble), all weights and its training history. The parent kills it with SIGKILL
+ensemble), all weights and its training history (after a resume, the whole history: the
+rows before the kill are kept beside the checkpoint). The parent kills it with SIGKILL
 inside cycle 2 (at the 3rd batch read after a chosen checkpoint, where the child holds:
 tests/kill_child.py), runs the same command again, and compares with an uninterrupted
 run of the same seed (the `script_runs` fixture of tests/conftest.py starts, kills and
@@ -99,7 +100,7 @@ def child(argv: list[str]) -> int:
                        for p in probs])                              # [branches + ensemble, 2]
     rows = np.array([[r["cycle"], PHASES.index(r["phase"]) if r["phase"] in PHASES else -1,
                       r["branch"], r["pass"], r["lr"], r["loss"], r["ce"], r["kl"]]
-                     for r in history], dtype=np.float64)            # [rows run here, 8]
+                     for r in history], dtype=np.float64)            # [passes, 8]
     arrays = {"aggregate": distiller.aggregate.numpy(), "scores": scores, "history": rows,
               **{f"probs{i}": p for i, p in enumerate(probs)},
               **{f"soft{i}": p for i, p in enumerate(distiller.last_soft_labels)}}
@@ -148,12 +149,13 @@ def test_kill9_in_cycle_2_then_rerun_gives_the_uninterrupted_result(reference, s
     script_runs.run(__file__, *_args(ckpt, out))   # the same command again: resumes
     got = script_runs.load_npz(out)
     assert sorted(got) == sorted(ref)
-    # the resumed run trained only the passes after its checkpoint; they equal the reference's
-    assert 0 < len(got["history"]) < len(ref["history"])
-    tail = ref["history"][-len(got["history"]):]
-    exact = [c for c in range(tail.shape[1]) if c != LOSS_COLUMN]
-    np.testing.assert_array_equal(got["history"][:, exact], tail[:, exact], err_msg="history")
-    np.testing.assert_allclose(got["history"][:, LOSS_COLUMN], tail[:, LOSS_COLUMN], rtol=LOSS_RTOL, atol=0)
+    # the resumed run returns the whole history: the rows before the kill come from
+    # history.json beside the checkpoint, the rest were trained again; all equal the reference's
+    assert got["history"].shape == ref["history"].shape
+    exact = [c for c in range(ref["history"].shape[1]) if c != LOSS_COLUMN]
+    np.testing.assert_array_equal(got["history"][:, exact], ref["history"][:, exact], err_msg="history")
+    np.testing.assert_allclose(got["history"][:, LOSS_COLUMN], ref["history"][:, LOSS_COLUMN],
+                               rtol=LOSS_RTOL, atol=0)
     for key in ref:
         if key != "history":
             np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
