@@ -10,6 +10,15 @@ with the weights; the SVM back-end (tables.run_metrics) reads them.
     runner = JobRunner(data_context(params))
     runner(ref, plan)
 
+Resume inside a job: every job trains with a checkpoint folder, its work folder in the
+store (<results>/paper1/_store/.work-<key>/, replication.store.JobStore.open_work), saved
+after every epoch (paper1_ts.train.EpochCheckpoint: weights, optimizer state, epochs
+done, history; one sub-folder per step of a two-step training). A run killed mid-job
+leaves it; the same command again finds it and continues at the next epoch, on the
+passes the uninterrupted run would have used, so the stored embeddings (the SVM
+back-end's inputs) and the records are bit-identical. The folder is removed when the
+job's entry is published to the store (register p1-epochs-checkpoint).
+
 Distribution: the strategy (and the dtype policy, DistributeParams.precision) comes
 from params.distribute; training datasets reach `fit` through paper1_ts.train, which
 passes them through shared.distribute.distribute_input (each worker of a
@@ -78,14 +87,19 @@ class JobRunner:
     Args:
       data: a DataContext (paper1_ts.data): datasets of pipeline dicts for the plan's
         params.
+      echo: where the line saying a job resumes from its work folder goes.
     """
 
-    def __init__(self, data):
+    def __init__(self, data, echo=print):
         self.data = data
+        self.echo = echo
 
     def __call__(self, ref, plan) -> None:
         params: Paper1Params = plan.params
         job: ModelJob = ref.job
+        work, resumed = plan.store.open_work(ref.key, ref.description)
+        if resumed:
+            self.echo(f"  resuming {ref.key} from its checkpoints in {work}")
         keras.utils.set_random_seed(ref.seed)
         strategy = make_strategy(params.distribute)
         t0 = time.time()
@@ -99,30 +113,35 @@ class JobRunner:
             if job.family == "raw":
                 with strategy.scope():
                     model = build("raw", job.input_segments, params)
-                history = train.train_baseline(model, train_ds, tp, input_key=key, strategy=strategy)
+                history = train.train_baseline(model, train_ds, tp, input_key=key, strategy=strategy,
+                                                 checkpoint_dir=work)
             else:
                 with strategy.scope():
                     pool = build("spec", job.input_segments, params, head="pool", name="cnn_pool")
                     model = build("spec", job.input_segments, params, head="gru", name="cnn_gru")
                 history = train.train_two_step_cnn_gru(pool, model, copy_cnn_weights, train_ds, tp,
-                                                       input_key=key, strategy=strategy)
+                                                       input_key=key, strategy=strategy,
+                                                       checkpoint_dir=work)
         else:
             teacher = load_teacher(job, ref.teacher_key, plan, strategy)
             ts = ts_params(job, params)
             if job.family == "raw":
                 with strategy.scope():
                     model = build("raw", 1, params, name="student")
-                history = train.train_student_ts(teacher, model, train_ds, tp, ts, strategy=strategy)
+                history = train.train_student_ts(teacher, model, train_ds, tp, ts, strategy=strategy,
+                                                   checkpoint_dir=work)
             else:
                 with strategy.scope():
                     pool = build("spec", 1, params, head="pool", name="student_pool")
                     model = build("spec", 1, params, head="gru", name="student")
                 history = train.train_student_ts_two_step(teacher, pool, model, copy_cnn_weights,
-                                                          train_ds, tp, ts, strategy=strategy)
+                                                          train_ds, tp, ts, strategy=strategy,
+                                                          checkpoint_dir=work)
         train_seconds = time.time() - t0
         outputs = self.embeddings(model, job)
         info = {"train_seconds": round(train_seconds, 3), "history": history,
                 "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
+        # publishing the entry removes the work folder (replication.store.JobStore.save)
         plan.store.save(ref.key, ref.description, outputs, info, save_weights=model.save_weights)
 
     def embeddings(self, model: keras.Model, job: ModelJob) -> dict[str, np.ndarray]:
