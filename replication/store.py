@@ -44,8 +44,9 @@ WEIGHTS = "model.weights.h5"
 WORK_PREFIX = ".work-"     # <root>/.work-<key>/: checkpoints of a job being trained
 
 
-class WorkInUseError(RuntimeError):
-    """Another live process is training the same job in its work folder."""
+class WorkInUseError(FileExistsError):
+    """Another live process is training the same job in its work folder (a
+    FileExistsError, so the table commands report it as one error line, exit 2)."""
 
 
 def describe_key(description: Mapping[str, Any]) -> str:

@@ -48,8 +48,9 @@ def test_a_live_other_process_owning_the_folder_is_refused_a_dead_one_is_not(tmp
     try:
         owner = json.loads((work / OWNER_FILE).read_text())
         (work / OWNER_FILE).write_text(json.dumps({**owner, "pid": sleeper.pid, "start": None}))
-        with pytest.raises(WorkInUseError, match=rf"\.work-k: process {sleeper.pid} is training"):
+        with pytest.raises(WorkInUseError, match=rf"\.work-k: process {sleeper.pid} is training") as err:
             store.open_work("k", {})
+        assert isinstance(err.value, FileExistsError)   # the commands' one-line errors (shared/cli.py)
         # the same claim copied with the store to another path (a multi-worker's private copy)
         (work / OWNER_FILE).write_text(json.dumps({**owner, "pid": sleeper.pid, "start": None,
                                                    "path": str(tmp_path / "elsewhere")}))
