@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default=None, metavar="DIR", help="results root (default: preset, 'results')")
     parser.add_argument("--overwrite", action="store_true", help="replace existing run records")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
+    parser.add_argument("--no-estimate", action="store_true",
+                        help="skip the measured time estimate (tables: no timed training step first)")
 
 
 def params_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = None):
@@ -83,7 +85,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
         return fail(PROG, err)                         # one line, exit 2 (shared/cli.py)
     step = {}
     families = sorted({r.job.family for r in plan.pending()})
-    if families:
+    if families and not getattr(args, "no_estimate", False):
         step = jobs.measure_step_seconds(params, families)
     print(tables.plan_text(plan, tables.estimate_seconds(plan, step), step))
     ctx = p1data.DataContext(params)

@@ -34,8 +34,8 @@ STORE = "paper1/_store"
 
 def _preset(tmp_path: Path) -> Path:
     preset = yaml.safe_load((REPO / "paper1_ts" / "presets" / "demo.yaml").read_text())
-    preset["data"].update(train_per_class=4, eval_per_class=2, cache_root=str(tmp_path / "cache"))
-    preset["train"].update(epochs=2, pool_epochs=2, gru_epochs=1)
+    preset["data"].update(train_per_class=2, eval_per_class=1, cache_root=str(tmp_path / "cache"))
+    preset["train"].update(epochs=2, pool_epochs=1, gru_epochs=1)
     preset["models"]["raw_cnn"].update(conv1_filters=4, res_filters=[4] * 7)
     preset["models"]["cnn_gru"].update(conv1_filters=4, res_filters=[4, 4, 8], res4_filters=8, gru_units=8)
     path = tmp_path / "tiny.yaml"
@@ -44,7 +44,7 @@ def _preset(tmp_path: Path) -> Path:
 
 
 def _command(table: str, preset: Path, results: Path) -> list[str]:
-    return ["-m", "paper1_ts.run", "--table", table, "--preset", str(preset),
+    return ["-m", "paper1_ts.run", "--table", table, "--preset", str(preset), "--no-estimate",
             "--data-root", str(DEMO), "--results", str(results)]
 
 
