@@ -2,15 +2,16 @@
 SIGKILL in the middle of a job, then the same command again, ends with the records and
 store entries (the SVM back-end's embeddings, logits) of an uninterrupted run, bit for bit.
 
-The preset is the demo preset written to tmp_path with 4 training / 2 evaluation clips
-per class (40 / 20), slim models and a budget of 2 epochs (raw CNN) and 2 + 1 (CNN-GRU
-pooling head + GRU), features cached under tmp_path. Every job checkpoints each epoch
+The preset is the demo preset written to tmp_path with 2 training / 1 evaluation clip
+per class (20 / 10), slim models and a budget of 2 epochs (raw CNN) and 1 + 1 (CNN-GRU
+pooling head + GRU), features cached under tmp_path; --no-estimate skips the timed
+training step (68 s for the default case under load 3.3 on 2 cores). Every job checkpoints each epoch
 into its work folder <results>/paper1/_store/.work-<key>/ (two-step jobs: step1/, step2/).
   - Table 1 (default): 2 jobs, raw CNN then CNN-GRU; the kill comes as soon as the first
     job's epoch-1 checkpoint exists, so the process is in its epoch 2.
   - Table 5 (slow): a 20 s teacher and three TS students; the kill comes in the first
-    student (teacher reloaded from the store, TS trainer restored) after its step-1
-    epoch 1.
+    student (teacher reloaded from the store, TS trainer restored) once its step 1 is
+    checkpointed.
 The uninterrupted run goes into another results root at the same time (wall time);
 record metrics, every array of every outputs.npz and the training histories must be equal.
 """
