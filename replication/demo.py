@@ -226,6 +226,10 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
                      if ctrl and ctrl.get("control_passes") is not None else "-")
         lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text}")
     lines.append("  A claim whose arms' training loss has not levelled off is not evidence either way.")
+    if any(c.get("control_passes") is False for (cid, is_control), c in before.items()
+           if is_control and cid in {claim.id for claim in claims}):
+        lines.append("  A FAILING negative control means the gain appears with the teacher signal permuted too:"
+                     " it is not a distillation effect.")
     lines.append(f"  (statements, published effects and the forest plot: {recorded.with_suffix('.md').name} "
                  f"in {recorded.parent.relative_to(recorded.parents[3]) if len(recorded.parents) > 3 else recorded.parent})")
     return "\n".join(lines)

@@ -95,3 +95,9 @@ def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
     assert "+3.0 [" in line and "(n=2)" in line                   # this run: mean of +2 and +4 points
     assert "+1.5 [+0.2, +2.8] (n=5) reproduced" in line and "inconclusive (passes)" in line
     assert "p1-ts-beats-onehot-raw" in text and "not recorded" in text   # arms without records: no number
+    assert "FAILING negative control" not in text                       # every recorded control passes
+    data = json.loads(recorded.read_text())
+    data["results"][1].update(verdict="reproduced", control_passes=False)
+    recorded.write_text(json.dumps(data))
+    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
+    assert "reproduced (FAILS)" in text and "FAILING negative control means" in text
