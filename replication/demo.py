@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from shared.cli import UsageError, command
 
-# Wall time of each step of an uninterrupted first run on an idle machine, written by
+# Wall time of each step of an uninterrupted first run (the host named in the file), written by
 # `python -m replication.demo --record-timing` (with the host it was measured on); the
 # plan printed first turns it into an estimate.
 TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "main_job_timing.json"
@@ -94,8 +94,9 @@ def plan_text(tables: Sequence[str], seeds: int | None, data_ready: bool, timing
         lines.append(f"  {i}. {text}" + (f"  (~{secs / 60:.1f} min)" if secs is not None else ""))
     if known and steps:
         host = timing.get("host", {})
-        lines.append(f"Estimate: ~{total / 60:.0f} min for a first run, measured on {host.get('cpu_count', '?')} idle "
-                     f"cores ({host.get('cpu_model', 'unknown CPU')}, {timing.get('recorded', '?')}); "
+        lines.append(f"Estimate: ~{total / 60:.0f} min, as measured in a first run on "
+                     f"{host.get('cpu_count', '?')} cores ({host.get('cpu_model', 'unknown CPU')}, "
+                     f"{timing.get('recorded', '?')}; that host's speed varies about 2x, docs/scale.md); "
                      "longer on a busy or slower machine, seconds when rerun (models come from the store).")
     else:
         lines.append("Estimate: none recorded for these tables (python -m replication.demo --record-timing).")
