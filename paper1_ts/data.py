@@ -26,15 +26,14 @@ import tensorflow as tf
 from paper1_ts.params import Paper1Params
 from shared.cache import CacheEntry, FeatureCache
 from shared.datasets.base import DatasetError, Example
-from shared.paths import feature_cache_root
+from shared.paths import default_dataset_root, feature_cache_root
 from shared.pipeline import make_dataset, make_teacher_pairs
 
-REPO = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "eval")
 
 
 def dataset_root(params: Paper1Params) -> Path:
-    return Path(params.data.root) if params.data.root else REPO / "data" / "datasets" / params.data.dataset
+    return Path(params.data.root) if params.data.root else default_dataset_root(params.data.dataset)
 
 
 def cache_root(params: Paper1Params) -> Path:

@@ -22,7 +22,6 @@ import numpy as np
 from paper2_multirep.experiments import PRINTED_REPRESENTATION, BranchSpec, ExperimentParams
 from shared.config import to_dict
 
-DEFAULT_DATA_ROOT = "data/datasets"
 
 
 # ----------------------------------------------------------------------------- data
@@ -97,7 +96,8 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
     if name in ("esc50", "esc10"):
         options = {"esc10_only": name == "esc10", "test_fold": test_fold or 1}
     module = get_dataset("esc50" if name == "esc10" else name)
-    root = Path(data_root or params.data.root or Path(DEFAULT_DATA_ROOT) / name)
+    from shared.paths import default_dataset_root
+    root = Path(data_root or params.data.root or default_dataset_root(name))
     if not root.exists() and not require_data:
         spec = module.spec(None, **({"esc10_only": name == "esc10"} if name in ("esc50", "esc10") else {}))
         return DataContext(name, paper_dataset, root, spec, (), (), "?", "?", options,

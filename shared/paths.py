@@ -1,4 +1,4 @@
-"""Where the kit keeps its feature cache: one rule for both papers.
+"""Where the kit keeps its feature cache and looks for data sets: one rule for both papers.
 
     from shared.paths import feature_cache_root
     FeatureCache(feature_cache_root(params.data.cache_root))
@@ -35,4 +35,10 @@ def feature_cache_root(configured: str | os.PathLike = "") -> Path:
     return checkout_root() / "data" / "cache"
 
 
-__all__ = ["CACHE_ENV", "checkout_root", "feature_cache_root"]
+def default_dataset_root(name: str) -> Path:
+    """<checkout>/data/datasets/<name>: where `python -m replication.data` puts a data set and
+    where both papers look for it when no root is given, whatever the working directory."""
+    return checkout_root() / "data" / "datasets" / name
+
+
+__all__ = ["CACHE_ENV", "checkout_root", "default_dataset_root", "feature_cache_root"]

@@ -404,3 +404,18 @@ def test_feature_cache_is_anchored_to_the_checkout_in_both_papers(tmp_path, monk
     # the config field wins over the environment
     assert p1data.cache_root(_p1_params({"data": {"cache_root": "a"}})) == __import__("pathlib").Path("a")
     assert feature_cache_root(_p2_params({"data": {"cache_root": "b"}}).data.cache_root).name == "b"
+
+
+def test_default_dataset_root_is_anchored_to_the_checkout_in_both_papers(tmp_path, monkeypatch):
+    from paper1_ts import data as p1data
+    from paper2_multirep.table_backend import data_context
+    from shared.paths import checkout_root
+    monkeypatch.chdir(tmp_path)                               # the working directory plays no part
+    datasets = checkout_root() / "data" / "datasets"
+    p1 = _p1_params({"data": {"root": ""}})                   # the helper sets a root; a user's preset does not
+    assert p1data.dataset_root(p1) == datasets / p1.data.dataset
+    # paper 2 resolves the root the same way, whether or not the data set is there
+    context = data_context("dcase2018_task1a", _p2_params(), require_data=False)
+    assert context.root == datasets / "dcase2018_task1a"
+    assert data_context("dcase2018_task1a", _p2_params(), data_root=str(tmp_path / "x"),
+                        require_data=False).root == tmp_path / "x"
