@@ -57,9 +57,9 @@ def _features(path: Path, label: int) -> Clip:
     from shared.audio import read_audio
     samples, sr = read_audio(path)                                     # [frames, channels]
     y = samples.mean(axis=1)                                           # [frames]
-    kw = dict(y=y, sr=sr, n_fft=1024, hop_length=max(1, int(sr * HOP_SECONDS)))
-    m64 = librosa.feature.melspectrogram(n_mels=64, **kw)
-    m128 = librosa.feature.melspectrogram(n_mels=128, **kw)
+    power = np.abs(librosa.stft(y, n_fft=1024, hop_length=max(1, int(sr * HOP_SECONDS)))) ** 2   # [513, frames]
+    m64 = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=64)   # one STFT, two mel banks
+    m128 = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128)
     mfcc = librosa.feature.mfcc(S=librosa.power_to_db(m64), n_mfcc=20)
     return Clip(np.log(m64 + 1e-6), np.log(m128 + 1e-6), mfcc, label)
 
