@@ -5,7 +5,8 @@
 
 Forest plot: one line per claim (paired mean difference and its 95 % interval, points),
 the published difference as a marker, a zero line; each negative-control row sits right
-under its claim in another colour. A row without an interval (n < 2) shows its single
+under its claim in another colour, followed by the claim's teacher-signal row (claim minus
+control per seed, replication/claims_stats.signal_contrast) in a third. A row without an interval (n < 2) shows its single
 difference, or nothing when no unit was paired. A hollow point marks a row with an arm
 whose training loss did not level off, or whose curve is unknown (replication/convergence.py):
 a claim whose arms have not levelled off is not evidence either way.
@@ -24,6 +25,7 @@ from replication.report import markdown_table
 from shared.config import atomic_write_text
 
 CONTROL_LABEL = "negative control (teacher signal permuted)"
+SIGNAL_LABEL = "teacher signal (claim minus control, same seeds)"
 
 
 def _num(x: float | None, signed: bool = True) -> str:
@@ -42,7 +44,9 @@ def _effect(r: ClaimResult) -> str:
 
 def _verdict(r: ClaimResult) -> str:
     text = r.verdict
-    if r.control:
+    if r.signal:
+        text += {"reproduced": " (the signal helps)", "contradicted": " (the signal hurts)"}.get(r.verdict, "")
+    elif r.control:
         text += {True: " (control passes)", False: " (CONTROL FAILS)", None: ""}[r.control_passes]
     if r.missing:
         text += "; no records: " + ", ".join(r.missing)
@@ -91,8 +95,10 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
     rows = []
     for r in results:
         where = ", ".join(f"Table {p}" for p in r.printed)
-        name = f"`{r.claim_id}`" if not r.control else f"`{r.claim_id}` {CONTROL_LABEL}"
-        rows.append([name, r.statement if not r.control else "effect must vanish", r.arms, where,
+        name = f"`{r.claim_id}`" + (f" {SIGNAL_LABEL}" if r.signal else f" {CONTROL_LABEL}" if r.control else "")
+        statement = ("real teacher signal over a permuted one, same budget" if r.signal
+                     else "effect must vanish" if r.control else r.statement)
+        rows.append([name, statement, r.arms, where,
                      str(r.n), _effect(r), _num(r.published) if not r.control else "-", _verdict(r),
                      _levelling(r)])
     lines = [f"## {title}", "",
@@ -103,7 +109,10 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
              f"{s['reproduced']} of {s['claims']} claims reproduced, {s['contradicted']} contradicted, "
              f"{s['inconclusive']} inconclusive, {s['too few seeds']} with too few seeds"
              + (f"; negative controls: {s['controls_passing']} of {s['controls']} pass, "
-                f"{s['controls_failing']} fail." if s["controls"] else "."), ""]
+                f"{s['controls_failing']} fail" if s["controls"] else "")
+             + (f"; teacher signal over a permuted one: {s['signal_reproduced']} of {s['signals']} helps "
+                f"(interval above 0), {s['signal_contradicted']} hurts, {s['signal_inconclusive']} inconclusive."
+                if s["signals"] else "."), ""]
     if levelling_summary(results):
         lines += [levelling_summary(results), ""]
     lines += [markdown_table(["claim", "statement", "arms (A - B)", "printed", "n",
@@ -130,10 +139,11 @@ def plot_forest(results: Sequence[ClaimResult], path: str | os.PathLike, dpi: in
     labels, y = [], 0.0
     ys = []
     for r in results:
-        y -= 0.6 if r.control else 1.0              # a control sits right under its claim
+        y -= 0.6 if r.control else 1.0              # a control (and the signal row) sits right under its claim
         ys.append(y)
-        labels.append(f"  control: {r.claim_id}" if r.control else r.claim_id)
-        colour = "tab:grey" if r.control else "tab:blue"
+        labels.append(f"  signal: {r.claim_id}" if r.signal else f"  control: {r.claim_id}" if r.control
+                      else r.claim_id)
+        colour = "tab:green" if r.signal else "tab:grey" if r.control else "tab:blue"
         if r.low is not None:
             ax.plot([r.low, r.high], [y, y], color=colour, lw=2)
         if r.mean is not None:                      # hollow: an arm not shown to have levelled off
@@ -148,6 +158,8 @@ def plot_forest(results: Sequence[ClaimResult], path: str | os.PathLike, dpi: in
     handles = [plt.Line2D([], [], color="tab:blue", marker="o", lw=2, label="claim (measured)"),
                plt.Line2D([], [], color="tab:grey", marker="o", lw=2, label=CONTROL_LABEL),
                plt.Line2D([], [], ls="none", marker="D", mfc="none", mec="tab:red", label="published difference")]
+    if any(r.signal for r in results):
+        handles.insert(2, plt.Line2D([], [], color="tab:green", marker="o", lw=2, label=SIGNAL_LABEL))
     if any(r.levelling for r in results):
         handles.append(plt.Line2D([], [], ls="none", marker="o", color="tab:blue", mfc="white",
                                   label="hollow: an arm's loss not levelled off (or unknown)"))

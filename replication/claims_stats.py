@@ -15,6 +15,10 @@ Verdict (the paper's direction is d > 0):
     "too few seeds"  n < 2 (no interval)
 A negative-control result (the same claim on runs with the teacher signal permuted)
 passes when it is not "reproduced": its effect must vanish (or turn against the claim).
+A teacher-signal row follows each claim that has both: per unit, the claim's difference
+minus its control's (the arms the two share, e.g. a baseline trained once, cancel), so it
+is the paired effect of the real teacher signal over a permuted one at the same training
+budget; "reproduced" there means the signal itself helps.
 An arm with a variant (claims_data.VARIANTS, e.g. equal_budget) takes its values from that
 variant's records. Each result also says, per arm, whether the training loss of every
 model behind it levelled off over the paired units (replication/convergence.py; the
@@ -131,6 +135,7 @@ class ClaimResult:
     verdict: str                       # one of VERDICTS
     missing: tuple[str, ...] = ()      # arms without any record
     levelling: tuple[ArmLevelling, ...] = ()   # per arm: did its models' training loss level off
+    signal: bool = False               # True: the teacher-signal row (claim minus its control, per unit)
 
     @property
     def n(self) -> int:
@@ -150,7 +155,7 @@ class ClaimResult:
     def control_passes(self) -> bool | None:
         """Negative control: True when the effect vanished (not reproduced); None when
         there are too few seeds to tell or this is not a control row."""
-        if not self.control or self.verdict == "too few seeds":
+        if not self.control or self.signal or self.verdict == "too few seeds":
             return None
         return self.verdict != "reproduced"
 
@@ -211,6 +216,24 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
         verdict=verdict_of(interval), missing=missing, levelling=levels)
 
 
+def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float = CONFIDENCE) -> ClaimResult:
+    """The teacher-signal row of a claim: per unit both rows paired, the claim's difference
+    minus the control's; interval and verdict as for a claim (no levelling: its arms are
+    those of the two rows above it)."""
+    ctrl = dict(zip(control.units, control.differences))
+    units = tuple(u for u in main.units if u in ctrl)
+    diffs = tuple(d - ctrl[u] for u, d in zip(main.units, main.differences) if u in ctrl)
+    interval = t_interval(diffs, confidence)
+    return ClaimResult(
+        claim_id=main.claim_id, paper=main.paper, statement=main.statement, kind=main.kind,
+        metric=main.metric, arms=f"({main.arms}) - control", printed=main.printed, published=main.published,
+        control=True, units=units, differences=diffs,
+        mean=interval[0] if interval else (diffs[0] if diffs else None),
+        low=interval[1] if interval else None, high=interval[2] if interval else None,
+        verdict=verdict_of(interval), missing=tuple(dict.fromkeys(main.missing + control.missing)),
+        signal=True)
+
+
 def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
              control_records: Iterable[tuple[Any, Any]] | None = None,
              confidence: float = CONFIDENCE, *,
@@ -242,20 +265,23 @@ def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
         out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling))
         if claim.control and CONTROL in sources:
             out.append(measure(claim, values(CONTROL, claim.metric), True, confidence, variants, levelling))
+            out.append(signal_contrast(out[-2], out[-1], confidence))
     return out
 
 
 def summary(results: Sequence[ClaimResult]) -> dict[str, Any]:
     """Counts of verdicts over the main rows and of passing / failing controls."""
     main = [r for r in results if not r.control]
-    ctrl = [r for r in results if r.control]
+    ctrl = [r for r in results if r.control and not r.signal]
+    signal = [r for r in results if r.signal]
     return {"claims": len(main), **{v: sum(r.verdict == v for r in main) for v in VERDICTS},
             "controls": len(ctrl), "controls_passing": sum(r.control_passes is True for r in ctrl),
             "controls_failing": sum(r.control_passes is False for r in ctrl),
+            "signals": len(signal), **{f"signal_{v}": sum(r.verdict == v for r in signal) for v in VERDICTS},
             "levelled": sum(r.levelled is True for r in main),
             "not_levelled": sum(r.levelled is False for r in main),
             "levelling_unknown": sum(r.levelled is None for r in main)}
 
 
 __all__ = ["CONFIDENCE", "CONTROL", "ClaimResult", "ClaimsStatsError", "MAIN", "VERDICTS", "arm_values", "evaluate",
-           "measure", "summary", "t_interval", "unit_label", "unit_of", "values_by_run", "verdict_of"]
+           "measure", "signal_contrast", "summary", "t_interval", "unit_label", "unit_of", "values_by_run", "verdict_of"]

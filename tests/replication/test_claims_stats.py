@@ -93,11 +93,32 @@ def test_negative_control_rows_follow_their_claim():
     control = _records({"spec_w_ts": [59.0, 61.0, 60.5], "spec_wo_ts": [60.0] * 3,       # effect gone
                         "raw_w_ts": [63.0, 64.0, 65.0], "raw_wo_ts": [60.0] * 3})        # effect survives
     results = evaluate(claims, main, control)
-    assert [(r.claim_id, r.control) for r in results] == [("ts", False), ("ts", True), ("raw", False), ("raw", True)]
-    assert [r.control_passes for r in results] == [None, True, None, False]
+    assert [(r.claim_id, r.control, r.signal) for r in results] == [
+        ("ts", False, False), ("ts", True, False), ("ts", True, True),
+        ("raw", False, False), ("raw", True, False), ("raw", True, True)]
+    assert [r.control_passes for r in results] == [None, True, None, None, False, None]
     s = summary(results)
     assert (s["claims"], s["reproduced"], s["controls"], s["controls_passing"], s["controls_failing"]) == (2, 2, 2, 1, 1)
     assert len(evaluate(claims, main)) == 2                   # no control records: no control rows
+
+
+def test_teacher_signal_row_is_claim_minus_control_per_seed():
+    claims = [_claim([(1, A), (-1, B)], cid="ts"), _claim([(1, C), (-1, D)], cid="raw")]
+    main = _records({"spec_w_ts": [62.0, 63.0, 64.0], "spec_wo_ts": [60.0] * 3,
+                     "raw_w_ts": [63.0, 64.0, 65.0], "raw_wo_ts": [60.0, 61.0, 60.0]})
+    control = _records({"spec_w_ts": [59.0, 61.0, 60.5], "spec_wo_ts": [60.0] * 3,
+                        "raw_w_ts": [63.0, 64.0, 65.0], "raw_wo_ts": [60.0, 61.0]})     # seed 2 missing
+    ts, raw = (r for r in evaluate(claims, main, control) if r.signal)
+    # ts: (62 - 60) - (59 - 60), ... = 3, 2, 3.5: the real signal beats the permuted one
+    assert ts.differences == pytest.approx((3.0, 2.0, 3.5)) and ts.verdict == "reproduced"
+    assert ts.control_passes is None and ts.arms.endswith(") - control")
+    # raw: the same gain with the signal permuted, paired only on the seeds both rows have
+    assert raw.units == ("seed 0", "seed 1") and raw.differences == pytest.approx((0.0, 0.0))
+    assert raw.verdict == "inconclusive"
+    s = summary(evaluate(claims, main, control))
+    assert (s["signals"], s["signal_reproduced"], s["signal_inconclusive"]) == (2, 1, 1)
+    md = markdown(evaluate(claims, main, control))
+    assert "teacher signal over a permuted one: 1 of 2 helps" in md and "(the signal helps)" in md
 
 
 def test_two_records_of_one_run_and_seed_are_an_error():
