@@ -3,8 +3,13 @@
   download NAME   fetch the archives of data/manifests/NAME.yaml into data/downloads/NAME
                   (MD5-checked, resumable, progress bars)
   verify NAME     check metadata and every audio file of the root; lists every problem
+                  (--rehearsal: accept rehearsal data, whose split sizes are not official)
   prepare NAME    real sets: download + extract (atomic) + verify;
                   demo: generate the synthetic set (DemoParams, --opt to change fields)
+  rehearsal-data NAME --root DIR [--per-class N] [--seed S]
+                  dcase2018_task1a, fsdkaggle2018: a few synthetic clips per class in the
+                  real layout and format (shared/datasets/rehearsal.py), then verify
+                  --rehearsal; --root is required (never data/datasets/NAME)
 
 Default root: data/datasets/NAME in the repository. Options of a dataset go through
 --opt KEY=VALUE (e.g. --opt esc10_only=true --opt sample_rate=22050 for the ESC-10
@@ -29,7 +34,7 @@ import yaml
 
 from shared.cli import command
 from shared.config import override
-from shared.datasets import demo
+from shared.datasets import demo, rehearsal
 from shared.datasets.base import DatasetError
 from shared.datasets.registry import get_dataset, known_datasets
 from shared.download import (DownloadError, download_archive, install_archives, is_installed,
@@ -76,7 +81,8 @@ def cmd_verify(name: str, root: Path, opts: dict[str, Any], decode: bool, strict
                            f"prepare {name} --root {root}`)")
     spec = entry.spec(root, **opts)
     report = verify_dataset(root, spec, lambda: entry.load_splits(root, **opts),
-                            decode=decode, workers=workers, progress=progress)
+                            decode=decode, workers=workers, progress=progress,
+                            rehearsal=bool(opts.get("rehearsal", False)))
     print(report.summary())
     if report.ok(strict):
         print("verify: OK" + (" (warnings above)" if report.warnings else ""))
@@ -106,10 +112,25 @@ def cmd_prepare(args: argparse.Namespace, root: Path, opts: dict[str, Any]) -> i
                       not args.no_progress)
 
 
+def cmd_rehearsal_data(args: argparse.Namespace) -> int:
+    if args.root is None:
+        raise DatasetError("rehearsal-data needs --root DIR (it never writes into "
+                           f"data/datasets/{args.name}, where the real data set goes)")
+    params = rehearsal.RehearsalParams(args.name, per_class=args.per_class, seed=args.seed)
+    if rehearsal.is_complete(args.root, params):
+        print(f"rehearsal data already generated at {args.root} with these params")
+    else:
+        rehearsal.generate(args.root, params, progress=not args.no_progress, force=args.force)
+        print(f"rehearsal data ({args.name}, {args.per_class} clip(s) per class per split, "
+              f"seed {args.seed}) generated at {args.root}")
+    return cmd_verify(args.name, args.root, {"rehearsal": True}, not args.quick, args.strict,
+                      args.workers, not args.no_progress)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m replication.data", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("download", "verify", "prepare"))
+    parser.add_argument("command", choices=("download", "verify", "prepare", "rehearsal-data"))
     parser.add_argument("name", help=f"dataset: {', '.join(known_datasets())}")
     parser.add_argument("--root", type=Path, help="dataset root (default data/datasets/NAME)")
     parser.add_argument("--downloads", type=Path, help="archive folder (default data/downloads/NAME)")
@@ -120,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="replace an existing root")
     parser.add_argument("--workers", type=int, default=2, help="verify threads (default 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--rehearsal", action="store_true",
+                        help="verify: accept rehearsal data (same as --opt rehearsal=true)")
+    parser.add_argument("--per-class", type=int, default=2,
+                        help="rehearsal-data: clips per class in every split (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="rehearsal-data: generator seed (default 0)")
     return parser
 
 
@@ -129,10 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: see the module docstring; errors are one line (shared/cli.py)."""
     args = build_parser().parse_args(argv)
+    if args.command == "rehearsal-data":
+        return cmd_rehearsal_data(args)
     root = args.root or REPO / "data" / "datasets" / args.name
     args.downloads = args.downloads or REPO / "data" / "downloads" / args.name
     get_dataset(args.name)
     opts = _parse_opts(args.opt)
+    if args.rehearsal:
+        if args.command != "verify":
+            raise DatasetError(f"--rehearsal applies to verify, not {args.command} "
+                               f"(rehearsal-data verifies its root in rehearsal mode itself)")
+        opts["rehearsal"] = True
     if args.command == "download":
         if args.name == demo.NAME:
             raise DatasetError("the demo dataset is generated, not downloaded: "

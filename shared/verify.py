@@ -11,6 +11,10 @@ Warnings (reported; errors only with strict=True, register shared-verify-strictn
   PCM subtype other than the official one (e.g. 16-bit where DCASE ships 24-bit),
   files under the audio folders that no metadata lists, a recording group (location,
   source file) present in two splits.
+Rehearsal data (a root with shared.datasets.rehearsal_marker.MARKER_FILE, written by
+`replication.data rehearsal-data`): an error unless rehearsal=True; in rehearsal mode
+its split sizes are not compared with the official counts, and the report says so in
+a note. Every other check is the same. Real roots are checked the same in both modes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 
 from shared.audio import AudioError, audio_info, read_audio
 from shared.datasets.base import DatasetError, DatasetSpec, Example, Split
+from shared.datasets.rehearsal_marker import MARKER_FILE, MODE_HINT, read_marker
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class VerifyReport:
     files_checked: int = 0
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # facts that are not problems (rehearsal data)
 
     def ok(self, strict: bool = False) -> bool:
         return not self.errors and not (strict and self.warnings)
@@ -48,6 +54,7 @@ class VerifyReport:
         """Human-readable report: every problem by file name (up to `limit` per kind)."""
         lines = [f"{self.dataset} at {self.root}: {self.files_checked} audio file(s) checked, "
                  f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
+        lines.extend(f"  NOTE: {note}" for note in self.notes)
         for kind, items in (("ERROR", self.errors), ("WARNING", self.warnings)):
             for p in items[:limit]:
                 lines.append(f"  {kind}: {p.path}: {p.reason}")
@@ -115,19 +122,51 @@ def _expected_count(split_name: str, counts: dict[str, int]) -> int | None:
     return None
 
 
+def _check_counts(report: VerifyReport, root: Path, spec: DatasetSpec, splits: dict[str, Split],
+                  rehearsal: bool) -> None:
+    """Split sizes against the official counts; rehearsal data: a note, or one error outside
+    rehearsal mode."""
+    counts = spec.extra.get("split_counts", {})
+    differ = []
+    for name, split in splits.items():
+        want = _expected_count(name, counts)
+        if want is not None and len(split) != want:
+            differ.append((name, len(split), want))
+    try:
+        marker = read_marker(root)
+    except DatasetError as err:
+        report.errors.append(Problem(str(root / MARKER_FILE), str(err)))
+        return
+    if marker is None:
+        report.errors.extend(Problem(str(root), f"split {name} has {n} examples, the official "
+                                                f"count is {want}") for name, n, want in differ)
+        return
+    where = str(root / MARKER_FILE)
+    if marker.get("dataset") != spec.name:
+        report.errors.append(Problem(where, f"rehearsal data written for '{marker.get('dataset')}', "
+                                            f"verified as '{spec.name}'"))
+    if not rehearsal:
+        first = f": split {differ[0][0]} has {differ[0][1]} examples, the official count is " \
+                f"{differ[0][2]}" if differ else ""
+        report.errors.append(Problem(where, f"rehearsal data, not the official {spec.name} set"
+                                            f"{first}; {MODE_HINT}"))
+        return
+    sizes = ", ".join(f"{name} {n} (official {want})" for name, n, want in differ)
+    report.notes.append("rehearsal data: split sizes differ from the official counts"
+                        + (f" ({sizes})" if sizes else ""))
+
+
 def verify_splits(root: Path, spec: DatasetSpec, splits: dict[str, Split], decode: bool = True,
-                  workers: int = 2, progress: bool = True) -> VerifyReport:
-    """Checks loaded splits and their audio against `spec` (see module doc)."""
+                  workers: int = 2, progress: bool = True, rehearsal: bool = False) -> VerifyReport:
+    """Checks loaded splits and their audio against `spec` (see module doc).
+
+    rehearsal: accept a rehearsal root (its split sizes differ from the official counts).
+    """
     from tqdm import tqdm
 
     root = Path(root)
     report = VerifyReport(spec.name, str(root))
-    counts = spec.extra.get("split_counts", {})
-    for name, split in splits.items():
-        want = _expected_count(name, counts)
-        if want is not None and len(split) != want:
-            report.errors.append(Problem(str(root), f"split {name} has {len(split)} examples, "
-                                                    f"the official count is {want}"))
+    _check_counts(report, root, spec, splits, rehearsal)
     owner: dict[str, str] = {}
     for name, split in splits.items():
         for group in sorted({e.group for e in split.examples if e.group}):
@@ -162,8 +201,11 @@ def verify_splits(root: Path, spec: DatasetSpec, splits: dict[str, Split], decod
 
 def verify_dataset(root: str | os.PathLike, spec: DatasetSpec,
                    load: Callable[[], dict[str, Split]], decode: bool = True,
-                   workers: int = 2, progress: bool = True) -> VerifyReport:
-    """Loads the splits with `load()` (metadata errors are reported, not raised)."""
+                   workers: int = 2, progress: bool = True, rehearsal: bool = False) -> VerifyReport:
+    """Loads the splits with `load()` (metadata errors are reported, not raised).
+
+    rehearsal: accept a rehearsal root; `load` must then read it in rehearsal mode too.
+    """
     root = Path(root).resolve()
     if not root.is_dir():
         return VerifyReport(spec.name, str(root), errors=[Problem(str(root), "dataset root does not exist")])
@@ -171,4 +213,5 @@ def verify_dataset(root: str | os.PathLike, spec: DatasetSpec,
         splits = load()
     except DatasetError as err:
         return VerifyReport(spec.name, str(root), errors=[Problem(str(root), f"metadata: {err}")])
-    return verify_splits(root, spec, splits, decode=decode, workers=workers, progress=progress)
+    return verify_splits(root, spec, splits, decode=decode, workers=workers, progress=progress,
+                         rehearsal=rehearsal)

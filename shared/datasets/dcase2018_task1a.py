@@ -6,6 +6,7 @@ Layout under the dataset root (as the official archives extract):
   evaluation_setup/fold1_train.txt   no header, `audio/<name>.wav<TAB><scene_label>` (6122 rows)
   evaluation_setup/fold1_evaluate.txt  same format (2518 rows); this IS the test set of
                                      both papers: never select anything on it.
+  evaluation_setup/fold1_test.txt    the fold1_evaluate files without labels (not read)
   audio/*.wav                        48 kHz, 24-bit, stereo, 10 s
 
 Class order: the 10 scene labels sorted alphabetically (label i = CLASSES[i]):
@@ -24,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from shared.datasets import RowErrors, read_table
 from shared.datasets.base import DatasetError, DatasetSpec, Example, Split
+from shared.datasets.rehearsal_marker import check_mode
 
 NAME = "dcase2018_task1a"
 CLASSES = ("airport", "bus", "metro", "metro_station", "park", "public_square",
@@ -128,6 +130,12 @@ def load_dcase_layout(root: Path, data_spec: DatasetSpec,
     return splits
 
 
-def load_splits(root: Path) -> dict[str, Split]:
-    """Official fold 1: {"fold1_train": ..., "fold1_evaluate": ...}."""
-    return load_dcase_layout(root, spec(), SPLIT_FILES)
+def load_splits(root: Path, rehearsal: bool = False) -> dict[str, Split]:
+    """Official fold 1: {"fold1_train": ..., "fold1_evaluate": ...}.
+
+    A root written by `replication.data rehearsal-data` is read only with
+    rehearsal=True (shared.datasets.rehearsal_marker).
+    """
+    splits = load_dcase_layout(root, spec(), SPLIT_FILES)
+    check_mode(root, NAME, splits, OFFICIAL_COUNTS, rehearsal)
+    return splits
