@@ -174,13 +174,13 @@ def test_register_section_is_current():
 
 
 def test_bench_section_is_current(monkeypatch):
-    from replication import bench_report
+    from replication.drivers import bench_report
     monkeypatch.chdir(ROOT)                    # the section names the JSON files by relative path
     after, before = "docs/results/bench/after.json", "docs/results/bench/before.json"
     fresh = bench_report.render(bench_report._load(Path(after)), bench_report._load(Path(before)),
                                 after, before).strip("\n")
     assert section(DOCS / "scale.md", "bench") == fresh, \
-        ("docs/scale.md is stale: run python -m replication.bench_report --after " + after
+        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + after
          + " --before " + before + " --into docs/scale.md --section bench")
 
 

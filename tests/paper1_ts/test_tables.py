@@ -146,7 +146,7 @@ def _preset_copy(tmp_path, source: str, name: str, changes: dict):
     """A user's copy of presets/<source>.yaml under another name, with nested changes."""
     import yaml
     from paper1_ts.params import preset_path
-    from replication.claims import merge
+    from replication.drivers.claims import merge
     data = merge(yaml.safe_load(preset_path(source).read_text()), changes)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -10,7 +10,7 @@ import numpy as np
 from paper2_multirep import table_backend
 from paper2_multirep.experiments import table_by_number
 from paper2_multirep.tables import plan_table, records_for, reported_branches, resolve_params
-from replication import claims as driver
+from replication.drivers import claims as driver
 
 EQUAL = {"training_overrides": {"cyclic": {"independent_budget": "passes"}}}
 

@@ -66,7 +66,7 @@ def _reference_file(spec: str) -> Path:
 
 
 def test_the_main_jobs_references_know_their_seed_spread():
-    from replication.demo import HEADLINE
+    from replication.drivers.demo import HEADLINE
     for spec in HEADLINE:
         data = json.loads(_reference_file(spec).read_text(encoding="utf-8"))
         for run, entry in data["runs"].items():
@@ -111,7 +111,7 @@ def test_committed_reference_holds_its_own_seeds(path):
 
 def test_the_main_jobs_check_flags_every_chance_level_cell():
     """The headline tables' cells are strong enough that each one at chance is flagged alone."""
-    from replication.demo import HEADLINE
+    from replication.drivers.demo import HEADLINE
     for spec in HEADLINE:
         data = json.loads(_reference_file(spec).read_text(encoding="utf-8"))
         for run, entry in data["runs"].items():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from replication import bench
+from replication.drivers import bench
 
 
 def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):

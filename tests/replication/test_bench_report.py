@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from replication import bench_report
+from replication.drivers import bench_report
 
 
 def _model(size, ratio, overhead=None, batch=8):

@@ -12,7 +12,7 @@ import numpy as np
 import keras
 import pytest
 
-from replication import bench, bench_cache, bench_training
+from replication.drivers import bench, bench_cache, bench_training
 
 
 @pytest.fixture(scope="module")

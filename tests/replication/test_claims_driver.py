@@ -1,4 +1,4 @@
-"""The claims driver (replication/claims.py) without training: the control overlays
+"""The claims driver (replication/drivers/claims.py) without training: the control overlays
 resolve to the demo presets plus the permuted switch, and --report-only pairs records
 found under <results>/runs, <results>/control and <results>/equal_budget, with each
 arm's levelling read from the job stores the records name."""
@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from replication import claims as driver
+from replication.drivers import claims as driver
 from replication.records import RunRecord, write_record
 
 
@@ -66,7 +66,7 @@ def test_table_arguments():
 
 
 def test_control_runs_share_the_job_stores_of_the_matched_runs(tmp_path):
-    from replication.claims import STORE_DIRS, share_stores
+    from replication.drivers.claims import STORE_DIRS, share_stores
     runs, control = tmp_path / "runs", tmp_path / "control"
     share_stores(runs, control)
     share_stores(runs, control)                                   # idempotent
@@ -95,7 +95,7 @@ def test_report_only_pairs_equal_budget_arms_from_their_own_root(tmp_path, capsy
     """The faithful claim pairs runs/ with runs/; its equal-budget twin pairs the distilled
     branch of runs/ with the independent branch of equal_budget/ (same seeds). The loss
     curves are read through equal_budget/'s store link to runs/' store."""
-    from replication.claims import share_stores
+    from replication.drivers.claims import share_stores
     from replication.store import JobStore
     distilled = "resnet_logmel64_distilled_with_vgg_mfcc"
     share_stores(tmp_path / "runs", tmp_path / "equal_budget")
@@ -141,7 +141,7 @@ def test_claims_with_a_variant_arm_are_selected_only_when_asked():
 
 
 def test_publish_puts_the_report_into_a_marked_section_with_a_relative_plot_link(tmp_path):
-    from replication.claims import publish
+    from replication.drivers.claims import publish
     out = tmp_path / "docs" / "claims"
     out.mkdir(parents=True)
     md = out / "claims.md"

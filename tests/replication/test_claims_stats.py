@@ -148,8 +148,8 @@ def test_report_markdown_json_and_forest_plot(tmp_path):
 
 
 def test_the_harness_core_imports_no_paper_package():
-    code = ("import sys, replication.claims_data, replication.claims_stats, replication.claims_report, replication.claims, "
-            "replication.claims_curves, replication.convergence; "
+    code = ("import sys, replication.claims_data, replication.claims_stats, replication.claims_report, "
+            "replication.claims_curves, replication.convergence, replication.drivers.claims; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('paper1_ts', 'paper2_multirep')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

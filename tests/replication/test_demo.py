@@ -1,7 +1,7 @@
 """The main job's orchestration: order of steps, failure propagation, argument errors.
 
 The heavy steps (data generation, training) are replaced by recorders here; the real
-commands are exercised by their own tests and by `python -m replication.demo`.
+commands are exercised by their own tests and by `python -m replication`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import replication.data
-import replication.demo as demo
+import replication.drivers.demo as demo
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_bad_table_spec_is_a_clear_error(calls, tmp_path, capsys):
     for bad in ("paper1", "paper3:4"):
         assert demo.main(["--tables", "paper2:VII", bad, "--results", str(tmp_path / "r")]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and f"python -m replication.demo: error: " in err and bad in err, err
+        assert err.count("\n") == 1 and f"python -m replication: error: " in err and bad in err, err
     assert calls == []                        # refused before any step ran (no data generated)
 
 

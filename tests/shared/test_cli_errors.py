@@ -23,16 +23,22 @@ import yaml
 from shared import cli
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("paper1_ts.run", "paper2_multirep.run", "replication.data", "replication.check",
-            "replication.claims", "replication.demo", "replication.report", "replication.decisions",
-            "replication.bench", "replication.bench_report", "replication.bench_training",
-            "replication.isa_probe", "replication.premises")
+COMMANDS = ("paper1_ts.run", "paper2_multirep.run", "replication", "replication.data", "replication.check",
+            "replication.report", "replication.decisions", "replication.premises",
+            "replication.drivers.claims", "replication.drivers.demo", "replication.drivers.bench",
+            "replication.drivers.bench_report", "replication.drivers.bench_training",
+            "replication.drivers.isa_probe")
 HELP_BOUND_S = 3.0     # the target is < 1 s; the bound leaves room for a host busy with training
 
 
-def _main(module: str):
+def _module(command: str) -> str:
+    """The module whose `main` `python -m <command>` runs (a package runs its __main__.py)."""
+    return "replication.__main__" if command == "replication" else command
+
+
+def _main(command: str):
     import importlib
-    return importlib.import_module(module).main
+    return importlib.import_module(_module(command)).main
 
 
 def _record(path: Path, **fields) -> Path:
@@ -155,22 +161,22 @@ CASES = [
      ["x.md", "BEGIN s"]),
     ("decisions-malformed", "replication.decisions",
      lambda t: [_yaml(t / "reg.yaml", "- id: x\n")], ["reg.yaml"]),
-    ("bench-report-missing-json", "replication.bench_report", lambda t: ["--after", str(t / "a.json")],
+    ("bench-report-missing-json", "replication.drivers.bench_report", lambda t: ["--after", str(t / "a.json")],
      ["a.json", "not found"]),
     # --- drivers
-    ("claims-unknown-id", "replication.claims", lambda t: ["--claims", "p1-no-such", "--report-only",
+    ("claims-unknown-id", "replication.drivers.claims", lambda t: ["--claims", "p1-no-such", "--report-only",
                                                            "--results", str(t)], ["p1-no-such"]),
-    ("claims-seeds-0", "replication.claims", lambda t: ["--seeds", "0", "--report-only", "--results", str(t)],
+    ("claims-seeds-0", "replication.drivers.claims", lambda t: ["--seeds", "0", "--report-only", "--results", str(t)],
      ["--seeds must be >= 1"]),
-    ("claims-unknown-budget", "replication.claims",
+    ("claims-unknown-budget", "replication.drivers.claims",
      lambda t: ["--budget", "nope", "--report-only", "--results", str(t)], ["unknown budget 'nope'"]),
-    ("claims-malformed-record", "replication.claims",
+    ("claims-malformed-record", "replication.drivers.claims",
      lambda t: ["--paper", "1", "--report-only", "--results", str(t),
                 *([] if _record(t / "runs" / "paper1" / "table6" / "x" / "seed-0", preset=None) else [])],
      ["results.json", "'preset'"]),
-    ("demo-bad-tables", "replication.demo", lambda t: ["--tables", "paper1", "--results", str(t / "r")],
+    ("demo-bad-tables", "replication", lambda t: ["--tables", "paper1", "--results", str(t / "r")],
      ["'paper1'"]),
-    ("demo-seeds-0", "replication.demo", lambda t: ["--seeds", "0", "--results", str(t / "r")],
+    ("demo-seeds-0", "replication", lambda t: ["--seeds", "0", "--results", str(t / "r")],
      ["--seeds must be >= 1"]),
 ]
 
@@ -256,7 +262,7 @@ def test_os_errors_name_their_file(capsys):
 def test_help_of_every_command_is_fast_and_starts_no_tensorflow():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     probe = ("import importlib, sys\n"
-             f"for m in {COMMANDS!r}: importlib.import_module(m)\n"
+             f"for m in {[_module(c) for c in COMMANDS]!r}: importlib.import_module(m)\n"
              "print(sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=120)

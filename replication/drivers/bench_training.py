@@ -1,8 +1,8 @@
 """Benchmark section "training": how fast the papers' networks train on this machine.
 
-    python -m replication.bench --section training            # paper + demo sizes
-    python -m replication.bench --section training --quick    # demo sizes only (< 1 min)
-    python -m replication.bench_training --models p2_small_cnn_demo --steps 3   # one child
+    python -m replication.drivers.bench --section training            # paper + demo sizes
+    python -m replication.drivers.bench --section training --quick    # demo sizes only (< 1 min)
+    python -m replication.drivers.bench_training --models p2_small_cnn_demo --steps 3   # one child
 
 For every model (paper 1 raw CNN and CNN-GRU, paper 2 VGG19 and ResNet101 at the
 paper's input size, and the demo-size variants): training clips/s over a few train
@@ -16,9 +16,9 @@ layers and GRU/LSTM cells, 2 FLOPs per multiply-add; normalisation, activations,
 pooling and the optimizer update are NOT counted. Training is taken as 3x the forward
 pass (forward + gradient w.r.t. activations + gradient w.r.t. weights).
 
-Each model is also timed fed by the real cached pipeline (replication/bench_feed.py):
+Each model is also timed fed by the real cached pipeline (replication/drivers/bench_feed.py):
 the input-pipeline overhead. The section ends with the extrapolated build time of the
-full DCASE 2018 1A feature cache (replication/bench_cache.py).
+full DCASE 2018 1A feature cache (replication/drivers/bench_cache.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.cli import command
+from shared.paths import checkout_root
 
 CHILD_TIMEOUT = 1800               # seconds for one child process (paper-size models)
 
@@ -206,7 +207,7 @@ def measure_training(spec: ModelSpec, steps: int, jit_compile: bool, warmup: int
     At least `steps` steps are timed, more when they are short (about `min_seconds`,
     at most MAX_STEPS). out["build_seconds"]: how long building the Keras model took.
 
-    With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.bench_feed) the same
+    With `feed` (a tf.data.Dataset of {"x", "y"} batches, replication.drivers.bench_feed) the same
     step function is also timed on batches from it, in blocks alternating with the in-memory
     ones: out["pipeline"]["overhead"] is the median over rounds of the fed median step time
     over the in-memory one, minus 1. `precision`: Keras dtype policy the model
@@ -366,7 +367,7 @@ def run_child(names: list[str], steps: int, matmul_n: int, matmul_repeats: int,
     """
     from dataclasses import replace
 
-    from replication.bench_feed import feed_dataset
+    from replication.drivers.bench_feed import feed_dataset
 
     ceiling = matmul_ceiling(matmul_n, matmul_repeats)
     out = {"matmul": ceiling, "models": {}}
@@ -404,7 +405,7 @@ def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, wor
            batch: int | None = None, quick: bool = False) -> dict:
     """Runs `run_child` in a fresh interpreter; a crash is reported per model, not raised."""
     out_file = workdir / f"train-{names[0]}.json"
-    cmd = [sys.executable, "-m", "replication.bench_training", "--models", *names,
+    cmd = [sys.executable, "-m", "replication.drivers.bench_training", "--models", *names,
            "--steps", str(steps), "--matmul-n", str(matmul_n),
            "--matmul-repeats", str(matmul_repeats), "--out", str(out_file),
            "--feed-dir", str(workdir / f"feed-{names[0]}")]
@@ -413,7 +414,7 @@ def _spawn(names: list[str], steps: int, matmul_n: int, matmul_repeats: int, wor
     if quick:
         cmd += ["--no-bf16", "--no-xla", "--min-seconds", "1"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(checkout_root())
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
         proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True,
@@ -447,7 +448,7 @@ def _log_model(log, name: str, m: dict) -> None:
 
 
 def bench_training(ctx) -> dict:
-    """The "training" section (ctx: replication.bench.BenchContext)."""
+    """The "training" section (ctx: replication.drivers.bench.BenchContext)."""
     steps = ctx.extra.get("steps") or (2 if ctx.quick else 6)
     steps = min(steps, 3) if ctx.quick else steps
     mm_n, mm_reps = (1024, 5) if ctx.quick else (2048, 5)
@@ -470,7 +471,7 @@ def bench_training(ctx) -> dict:
         ctx.log(f"  fp32 matmul {mm_n}x{mm_n}: best {best:.1f} GFLOP/s, children "
                 + " ".join(f"{c:.0f}" for c in ceilings) + " (each model's '% of matmul' above uses "
                 "its own child's; ratio_to_best_matmul in the JSON uses the best)")
-    from replication.bench_cache import cache_extrapolation
+    from replication.drivers.bench_cache import cache_extrapolation
 
     cache = cache_extrapolation(ctx.workdir, ctx.quick, ctx.seed, ctx.log)
     load = os.getloadavg()
@@ -480,10 +481,10 @@ def bench_training(ctx) -> dict:
             "loadavg": list(load)}
 
 
-@command("python -m replication.bench_training")
+@command("python -m replication.drivers.bench_training")
 def main(argv: list[str] | None = None) -> int:
     """Child entry point: measures --models and writes the JSON to --out (exit 2: bad input)."""
-    parser = argparse.ArgumentParser(prog="python -m replication.bench_training")
+    parser = argparse.ArgumentParser(prog="python -m replication.drivers.bench_training")
     parser.add_argument("--models", nargs="+", choices=list(SPECS), required=True)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--matmul-n", type=int, default=2048)

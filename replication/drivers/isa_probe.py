@@ -1,7 +1,7 @@
 """Do demo training runs give the same bits under another instruction set? Measured.
 
-    python -m replication.isa_probe                  # every setting below, ~2-4 min on 2 cores
-    python -m replication.isa_probe --steps 5 --json isa.json
+    python -m replication.drivers.isa_probe         # every setting below, ~2-4 min on 2 cores
+    python -m replication.drivers.isa_probe --steps 5 --json isa.json
 
 Trains paper 1's demo CNN-GRU (Conv2D, BatchNorm, GRU, Dense: the op mix of the demo
 tables) for a few Adam steps on fixed random batches, once per setting, each in a fresh
@@ -87,16 +87,16 @@ def train_and_hash(steps: int, batch: int = 8) -> dict:
 def run_setting(name: str, steps: int) -> dict:
     """One setting in a fresh child process (env vars act at TF start-up)."""
     env = {**os.environ, **SETTINGS[name], "TF_CPP_MIN_LOG_LEVEL": "2"}
-    out = subprocess.run([sys.executable, "-m", "replication.isa_probe", "--child", "--steps", str(steps)],
+    out = subprocess.run([sys.executable, "-m", "replication.drivers.isa_probe", "--child", "--steps", str(steps)],
                          env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@command("python -m replication.isa_probe")
+@command("python -m replication.drivers.isa_probe")
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m replication.isa_probe", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m replication.drivers.isa_probe", description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=6, help="Adam steps per setting (default 6)")
     p.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
     p.add_argument("--json", help="also write the results here")

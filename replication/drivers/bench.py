@@ -1,15 +1,15 @@
 """Speed benchmark of the kit, in named sections.
 
-    python -m replication.bench                 # all sections, ESC-10 clips if present
-    python -m replication.bench --quick --json bench.json
-    python -m replication.bench --section features
+    python -m replication.drivers.bench         # all sections, ESC-10 clips if present
+    python -m replication.drivers.bench --quick --json bench.json
+    python -m replication.drivers.bench --section features
 
 Sections (registered by name, run in registration order):
 - features: clips/s of the kit front end vs librosa on the same clips, same machine.
 - pipeline: a dummy Keras model fed by shared.pipeline from the feature cache vs the
   same model fed from in-memory arrays holding the same crops (overhead in %).
 - training: clips/s, FLOPs, % of the matmul ceiling, peak memory and XLA of the
-  papers' models; DCASE 2018 1A feature cache time (replication/bench_training.py).
+  papers' models; DCASE 2018 1A feature cache time (replication/drivers/bench_training.py).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -31,6 +31,7 @@ import numpy as np
 
 from shared.cli import command
 from shared.config import atomic_write_text
+from shared.paths import checkout_root
 
 SectionFn = Callable[["BenchContext"], dict]
 SECTIONS: dict[str, SectionFn] = {}
@@ -58,7 +59,7 @@ class BenchContext:
 
 
 def default_esc10_dir() -> Path:
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "esc10"
+    return checkout_root().parent / "shared" / "data" / "esc10"
 
 
 def load_clips(esc10: Path | None, count: int, seed: int) -> tuple[list, str]:
@@ -196,7 +197,7 @@ def logmel_floor(ctx: BenchContext, params, rfft_ms: float, librosa_rate: float)
     librosa multiply by the dense [bins, n_mels] matrix, ~30x more; a sparse product would
     need only these) run at the fp32 matmul ceiling measured here. Everything else (framing,
     window, |X|^2, log) counted as free."""
-    from replication.bench_training import matmul_ceiling
+    from replication.drivers.bench_training import matmul_ceiling
     from shared.features.mel import mel_matrix
 
     frames = [params.num_frames(a.shape[0]) * a.shape[1] for _, a, _ in ctx.clips]
@@ -316,8 +317,8 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     return out
 
 
-# the model training section lives in its own file (imported here so `python -m replication.bench` has it)
-from replication.bench_training import bench_training as _bench_training  # noqa: E402
+# the model training section lives in its own file (imported here so `python -m replication.drivers.bench` has it)
+from replication.drivers.bench_training import bench_training as _bench_training  # noqa: E402
 
 register_section("training")(_bench_training)
 
@@ -332,10 +333,10 @@ def host_info() -> dict:
             "cpus": os.cpu_count(), "tensorflow": tf.__version__, "librosa": librosa.__version__}
 
 
-@command("python -m replication.bench")
+@command("python -m replication.drivers.bench")
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
-    parser = argparse.ArgumentParser(prog="python -m replication.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m replication.drivers.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer clips and repeats")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")

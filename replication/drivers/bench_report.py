@@ -1,7 +1,7 @@
-"""Markdown report of `python -m replication.bench --json` results, before vs after.
+"""Markdown report of `python -m replication.drivers.bench --json` results, before vs after.
 
-    python -m replication.bench --json docs/results/bench/after.json
-    python -m replication.bench_report --after docs/results/bench/after.json \
+    python -m replication.drivers.bench --json docs/results/bench/after.json
+    python -m replication.drivers.bench_report --after docs/results/bench/after.json \
         --before docs/results/bench/before.json --into docs/scale.md --section bench
 
 Every number in the speed section of docs/scale.md comes from these JSON files (committed under
@@ -31,7 +31,7 @@ def _load(path: Path | None) -> dict | None:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: benchmark JSON not found (write it with "
-                         f"`python -m replication.bench --json {path}`)") from None
+                         f"`python -m replication.drivers.bench --json {path}`)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: not valid JSON ({err})") from None
 
@@ -167,7 +167,7 @@ def targets(after: dict) -> list[tuple[str, bool | None, str]]:
 def render(after: dict, before: dict | None, after_name: str, before_name: str | None) -> str:
     host = after.get("host", {})
     train = _section(after, "training")
-    lines = [f"Measured by `python -m replication.bench --json {after_name}` on {host.get('cpus')} CPU "
+    lines = [f"Measured by `python -m replication.drivers.bench --json {after_name}` on {host.get('cpus')} CPU "
              f"cores, TensorFlow {host.get('tensorflow')}, load average "
              + " / ".join(f"{x:.2f}" for x in train.get("loadavg", [])) + " at the end of the run"
              + (f"; \"before\" is `{before_name}`, the same command on the code before this "
@@ -225,10 +225,10 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
     return "\n".join(lines) + "\n"
 
 
-@command("python -m replication.bench_report", ReportError)
+@command("python -m replication.drivers.bench_report", ReportError)
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
-    p = argparse.ArgumentParser(prog="python -m replication.bench_report", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m replication.drivers.bench_report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--after", type=Path, required=True, help="benchmark JSON of the current code")
     p.add_argument("--before", type=Path, help="benchmark JSON to compare with")

@@ -1,9 +1,9 @@
 """The claims driver: runs the tables the papers' claims need, pairs the arms by seed and
 reports each claim with a 95 % interval, beside its negative control.
 
-    python -m replication.claims --paper 1 --dataset demo --seeds 5 --results results/claims
-    python -m replication.claims --paper all --seeds 5 --control --results results/claims
-    python -m replication.claims --paper 2 --tables paper2/tableVII --seeds 3 --control --equal-budget
+    python -m replication.drivers.claims --paper 1 --dataset demo --seeds 5 --results results/claims
+    python -m replication.drivers.claims --paper all --seeds 5 --control --results results/claims
+    python -m replication.drivers.claims --paper 2 --tables paper2/tableVII --seeds 3 --control --equal-budget
 
 Steps: load data/claims/*.yaml (replication/claims_data.py), keep the chosen paper's
 claims (and, with --tables / --claims, only those whose arms lie in the given tables /
@@ -30,7 +30,7 @@ stores on a rerun.
 
 Exit status: 0 when every step ran (whatever the verdicts); with --strict, 1 also when a
 claim is not reproduced or a negative control is; 2 on bad input (one line on stderr,
-`python -m replication.claims: error: ...`, docs/errors.md).
+`python -m replication.drivers.claims: error: ...`, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ from replication.claims_stats import ClaimsStatsError
 from replication.published import PublishedError
 from replication.records import RecordError
 from shared.cli import UsageError, command
+from shared.paths import checkout_root
 
 DATASETS = ("demo",)               # the ESC-50-layout data sets need fold tables: not yet
-REPO = Path(__file__).resolve().parents[1]
+REPO = checkout_root()
 BASE_PRESETS = {"paper1": REPO / "paper1_ts" / "presets" / "demo.yaml",
                 "paper2": REPO / "paper2_multirep" / "presets" / "experiment_demo.yaml"}
 CONTROL_OVERLAYS: dict[str, dict[str, Any]] = {
@@ -135,7 +136,7 @@ def write_overlay(paper: str, out_dir: Path, variant: str | None = "permuted",
     path = out_dir / f"{paper}_{budget}_{variant or 'arms'}.yaml"
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, f"# {BASE_PRESETS[paper].relative_to(REPO)} + {' + '.join(what) or 'nothing'} "
-                            "(written by python -m replication.claims)\n" + yaml.safe_dump(data, sort_keys=False))
+                            "(written by python -m replication.drivers.claims)\n" + yaml.safe_dump(data, sort_keys=False))
     return path
 
 
@@ -188,7 +189,7 @@ def run_tables(tables: Sequence[str], results: Path, preset: Mapping[str, str], 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m replication.claims", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m replication.drivers.claims", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--paper", choices=("1", "2", "all"), default="all")
     p.add_argument("--dataset", choices=DATASETS, default="demo")
@@ -236,7 +237,7 @@ def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
     return [(p, r) for p, r in (find_records([root]) if root.exists() else []) if r.table in tables]
 
 
-@command("python -m replication.claims", ClaimsError, ClaimsStatsError, CurveError, PublishedError, RecordError)
+@command("python -m replication.drivers.claims", ClaimsError, ClaimsStatsError, CurveError, PublishedError, RecordError)
 def main(argv: Sequence[str] | None = None) -> int:
     from replication.claims_curves import levelling_index
     from replication.claims_data import claims_of, load_claims, tables_needed

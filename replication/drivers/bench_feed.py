@@ -1,6 +1,6 @@
 """The real input pipeline of each benchmarked model: generated clips -> feature cache -> tf.data.
 
-`replication.bench_training` times every model twice with the same train step: on one
+`replication.drivers.bench_training` times every model twice with the same train step: on one
 in-memory batch, and fed by `feed_dataset` (shared.cache.FeatureCache +
 shared.pipeline.make_dataset, the path the table runners use). The ratio of the two
 step times is the input-pipeline overhead the issue asks for, per model.
@@ -30,7 +30,7 @@ class Feed:
 
 
 def feed_for(name: str) -> Feed:
-    """The Feed of a model in replication.bench_training.SPECS."""
+    """The Feed of a model in replication.drivers.bench_training.SPECS."""
     from shared.features import paper1_spectrogram_params, paper1_waveform_params, paper2_params
 
     if name == "p1_raw_cnn_paper":
@@ -56,7 +56,7 @@ def feed_dataset(name: str, input_shape: tuple, batch: int, num_classes: int, wo
     their features (float16, as the presets store them) and streams random crops.
     Raises ValueError if the feed does not give `input_shape` (a stale table above).
     """
-    from replication.bench_cache import tone_clips
+    from replication.drivers.bench_cache import tone_clips
     from shared.cache import FeatureCache
     from shared.pipeline import make_dataset
 

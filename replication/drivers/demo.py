@@ -1,8 +1,10 @@
 """The kit's main job on its embedded default: the generated demo data.
 
-    python -m replication.demo                 # headline tables of both papers, demo preset
-    python -m replication.demo --all           # every result table of both papers
-    python -m replication.demo --tables paper1:4 paper2:VII
+    python -m replication                 # headline tables of both papers, demo preset
+    python -m replication --all           # every result table of both papers
+    python -m replication --tables paper1:4 paper2:VII
+
+(`python -m replication.drivers.demo` is the same command; replication/__main__.py runs it.)
 
 Steps: generate + verify the demo dataset (once), check paper 1's architectures against
 Tables 2 and 3 at full size, run the demo preset of the chosen tables through the same
@@ -10,7 +12,7 @@ commands a user types (`python -m paper1_ts.run ...`, `python -m paper2_multirep
 then check every record under the results root against the kit's recorded demo reference
 (never against the papers' numbers: the demo data are not the papers' data).
 Exit status: 0 when every step passed; 1 if any step fails or any checked cell regressed;
-2 on bad input (one line on stderr, `python -m replication.demo: error: ...`, docs/errors.md).
+2 on bad input (one line on stderr, `python -m replication: error: ...`, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from shared.cli import UsageError, command
+from shared.paths import checkout_root
 
 # Wall time of each step of an uninterrupted first run (the host named in the file), written by
-# `python -m replication.demo --record-timing` (with the host it was measured on); the
+# `python -m replication --record-timing` (with the host it was measured on); the
 # plan printed first turns it into an estimate.
-TIMING_FILE = Path(__file__).resolve().parents[1] / "data" / "reference" / "main_job_timing.json"
+TIMING_FILE = checkout_root() / "data" / "reference" / "main_job_timing.json"
 # The claims report the kit measured over >= 5 seeds with negative controls
-# (python -m replication.claims ..., see README "Does distillation work here?").
-RECORDED_CLAIMS = Path(__file__).resolve().parents[1] / "docs" / "results" / "claims" / "claims.json"
+# (python -m replication.drivers.claims ..., see README "Does distillation work here?").
+RECORDED_CLAIMS = checkout_root() / "docs" / "results" / "claims" / "claims.json"
 HEADLINE = ("paper1:6", "paper2:VII")       # paper 1's headline (77.36 %), paper 2's TUT table
 ALL = ("paper1:1", "paper1:4", "paper1:5", "paper1:6",
        "paper2:I", "paper2:II", "paper2:III", "paper2:IV", "paper2:V", "paper2:VI", "paper2:VII")
@@ -99,12 +102,12 @@ def plan_text(tables: Sequence[str], seeds: int | None, data_ready: bool, timing
                      f"{timing.get('recorded', '?')}; that host's speed varies about 2x, docs/scale.md); "
                      "longer on a busy or slower machine, seconds when rerun (models come from the store).")
     else:
-        lines.append("Estimate: none recorded for these tables (python -m replication.demo --record-timing).")
+        lines.append("Estimate: none recorded for these tables (python -m replication --record-timing).")
     return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m replication.demo", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m replication", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tables", nargs="+", default=list(HEADLINE), metavar="PAPER:TABLE",
                    help=f"tables to run (default: {' '.join(HEADLINE)})")
@@ -118,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-@command("python -m replication.demo")
+@command("python -m replication")
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 every step passed, 1 a step failed or a cell regressed, 2 bad input."""
     args = build_parser().parse_args(argv)
@@ -194,7 +197,7 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
     """The papers' claims whose arms the main job ran: this run's paired effect (an
     interval needs >= 2 seeds) beside the kit's recorded multi-seed report and its
     negative control, so a new user sees first whether distillation works here."""
-    from replication.claims import select_claims
+    from replication.drivers.claims import select_claims
     from replication.claims_data import load_claims
     from replication.claims_stats import evaluate
     from replication.records import find_records
@@ -240,7 +243,7 @@ def _record_timing(timings: dict[str, float], path: Path = TIMING_FILE) -> None:
     from replication.check import HOST_KEYS, kit_commit
     from replication.records import host_facts, now_iso
     from shared.config import atomic_write_text
-    data = {"note": "Wall time of each main-job step, first run, written by python -m replication.demo "
+    data = {"note": "Wall time of each main-job step, first run, written by python -m replication "
                     "--record-timing; the main job's plan turns it into its estimate.",
             "steps": timings, "recorded": now_iso(), "kit_commit": kit_commit(),
             "host": {k: v for k, v in host_facts().items() if k in HOST_KEYS}}
