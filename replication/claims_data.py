@@ -27,7 +27,7 @@ one (replication/claims_stats.py). A file:
 
 An arm may add `variant: equal_budget` (paper 2 only): its records come from the runs made
 with the independent branches given the distilled branch's passes (register
-p2-epoch-accounting, `python -m replication.claims --equal-budget`, <results>/equal_budget)
+p2-epoch-accounting, `python -m replication.drivers.claims --equal-budget`, <results>/equal_budget)
 instead of the faithful runs. Its published value is the same printed cell (the paper
 compared with Q-epoch baselines). A claim with a variant arm has no negative control
 (control: false): the faithful claim's control already tests the wiring.
@@ -55,7 +55,7 @@ _OPTIONAL_KEYS = ("note",)
 _KIND_KEYS = {"difference": ("higher", "lower"), "gain_difference": ("larger_gain", "smaller_gain")}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # Arm variants: name -> (papers that have it, what it means). The name is also the folder of
-# the results root its records are read from (replication/claims.py).
+# the results root its records are read from (replication/drivers/claims.py).
 VARIANTS = {"equal_budget": (("paper2",), "independent branches trained for the distilled branch's passes "
                                           "(training_overrides.cyclic.independent_budget = passes)")}
 

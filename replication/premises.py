@@ -21,7 +21,7 @@ features of the channel mean), so a generator can be judged before any network i
 
 A probe is a proxy: a network may find what a linear probe misses, and the reverse. It
 tells whether the data hold the premise at all; the claims report (python -m
-replication.claims) tells whether the kit's networks use it. The targets are the kit's own
+replication.drivers.claims) tells whether the kit's networks use it. The targets are the kit's own
 choice (register shared-demo-premises), not from the papers.
 """
 

@@ -137,7 +137,7 @@ def test_scanner_resolves_relative_imports():
     assert imported_modules("from ..check import main\n", "replication/drivers/x.py") == [(1, "replication.check")]
     assert imported_modules("from . import demo\n", "replication/drivers/__init__.py") == [
         (1, "replication.drivers"), (1, "replication.drivers.demo")]
-    assert imported_modules("from .demo import main\n", "replication/__main__.py") == [(1, "replication.demo")]
+    assert imported_modules("from .check import main\n", "replication/__main__.py") == [(1, "replication.check")]
 
 
 def test_scanner_passes_clean_sources_and_lookalike_names():
