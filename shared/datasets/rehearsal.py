@@ -34,7 +34,6 @@ synthetic: the real loaders refuse such a root unless rehearsal=True.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
