@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,
                                    results_root=args.results, overwrite=args.overwrite,
                                    dry_run=args.dry_run, estimate=not args.no_estimate)
-        return outcome.check.exit_code if outcome.check is not None else 0
+        return outcome.exit_code
     if args.figure:
         from paper2_multirep import figures
         path = figures.make_figure(int(args.figure), params, seeds=args.seeds,

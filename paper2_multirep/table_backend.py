@@ -1,13 +1,12 @@
-"""The glue between paper-2 table specs and the kit's pieces (data, features, training, checker).
+"""The glue between paper-2 table specs and the kit's pieces (data, features, training).
 
-tables.py calls only these functions; each one is a thin adapter over the module that
-owns the work:
+tables.py (paper 2's backend of replication/runner.py, which runs the checker) calls only
+these functions; each one is a thin adapter over the module that owns the work:
   data sets        shared.datasets (get_dataset)
   features/cache   shared.features (paper2_params), shared.cache (FeatureCache)
   tf.data          shared.pipeline (random crops for training, all crops for scoring)
   branches/train   paper2_multirep.branches / cyclic / params (Algorithm 1, independent baseline)
   metrics          shared.metrics (audio-level accuracy, mAP@3)
-  checker          replication.check (published cells or the recorded demo reference)
 """
 
 from __future__ import annotations
@@ -326,12 +325,3 @@ def metrics(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     from shared import metrics as m
     return {"accuracy": float(m.accuracy(probs, labels)), "map_at_3": float(m.map_at_3(probs, labels))}
 
-
-def check(records, log: Callable[[str], None] = print):
-    """Runs the result checker on fresh records and prints its table (the reference is
-    chosen by the records' data set: demo data -> the kit's demo reference, else the paper)."""
-    from replication import check as checker
-    from replication.report import check_text
-    report = checker.check_records(records, reference="auto")
-    log(check_text(report))
-    return report

@@ -1,6 +1,11 @@
-"""Runs a paper-2 table: plan -> (shared) training jobs -> run records -> checker.
+"""Runs a paper-2 table on the kit's one table runner (replication/runner.py):
+plan -> (shared) training jobs -> run records -> checker.
 
     outcome = run_table(table_by_number("VII"), resolve_params("demo"), seeds=3)
+
+This module is paper 2's backend for that runner (`Paper2Backend`): the table's runs as
+rows, `describe` (a job's store description), `train` (table_backend.train_job) and
+`score` (one run record from the stored test probabilities).
 
 A table's rows need two kinds of training job per seed (experiments.py):
   * "independent": one branch trained alone with cross-entropy (un-starred rows);
@@ -19,15 +24,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from paper2_multirep import table_backend as backend
 from paper2_multirep.experiments import (BranchSpec, ExperimentParams, RunSpec,
                                          TableSpec, table_runs)
-from replication.store import JobStore, describe_key
-from replication.records import RunRecord, now_iso, refuse_existing_records, write_record
+from replication import runner
+from replication.records import RunRecord, now_iso
+from replication.store import JobStore
 from shared.config import load_config, override
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -63,22 +69,6 @@ class Job:
         return f"{self.kind:<11} seed {self.seed}  {names}"
 
 
-@dataclass
-class Plan:
-    """Everything a table run will do, printed before it starts."""
-    table: TableSpec
-    params: ExperimentParams
-    data: backend.DataContext
-    runs: list[RunSpec]
-    seeds: tuple[int, ...]
-    jobs: list[Job]                      # distinct jobs in execution order
-    job_of: dict[tuple[str, int], Job]   # (run name, seed) -> job that produces it
-    store: JobStore
-
-    def pending(self) -> list[Job]:
-        return [j for j in self.jobs if not self.store.has(j.key)]
-
-
 # Fields of CyclicParams that only distillation reads (soft labels, P_bar, the KL term):
 # an independent job leaves them out of its key, so switching one of them (a negative
 # control, the KL direction, T) retrains the distilled branches and reuses the baselines.
@@ -91,8 +81,9 @@ DISTILLATION_ONLY = ("temperature", "kl_direction", "kl_weight", "t_squared", "s
 INDEPENDENT_ONLY = {"independent_budget": "epochs"}
 
 
-def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
-         data: backend.DataContext) -> Job:
+def job_description(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
+                    data: backend.DataContext) -> dict:
+    """What determines a training job: its store key is the hash of this dict."""
     training = backend.describe_training(params)
     if kind == "independent":
         training = {**training, "cyclic": {k: v for k, v in training["cyclic"].items()
@@ -108,7 +99,66 @@ def _job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Experim
     }
     if params.distribute.precision != "float32":   # register shared-precision; float32 keys unchanged
         description["precision"] = params.distribute.precision
-    return Job(kind, branches, seed, describe_key(description), description)
+    return description
+
+
+def job_item(run: RunSpec) -> tuple[str, tuple[BranchSpec, ...]]:
+    """The (kind, branches) of the one job a run reads."""
+    if run.kind == "independent":
+        return ("independent", (run.branch,))
+    return ("cyclic", run.group.branches)
+
+
+@dataclass
+class Paper2Backend:
+    """Paper 2's side of replication.runner: rows, describe, train, score."""
+    table: TableSpec
+    params: ExperimentParams
+    data: backend.DataContext
+    runs: dict[str, RunSpec]
+    _diff: dict | None = field(default=None, repr=False)
+
+    def rows(self) -> list[runner.Row]:
+        return [runner.Row(run.run, (job_item(run),)) for run in self.runs.values()]
+
+    def describe(self, item, seed: int, key_of=None) -> dict:
+        kind, branches = item
+        return job_description(kind, branches, seed, self.params, self.data)
+
+    def make_job(self, item, seed: int, key: str, description: dict) -> Job:
+        return Job(item[0], item[1], seed, key, description)
+
+    def train(self, job: Job, work_dir: Path, log: Callable[[str], None]) -> runner.Trained:
+        start = time.time()
+        outputs, info = backend.train_job(job.kind, job.branches, job.seed, self.params, self.data,
+                                          log=log, checkpoint_dir=work_dir)
+        info = {**info, "seconds": round(time.time() - start, 1), "finished": now_iso()}
+        return runner.Trained(outputs, info)
+
+    def score(self, plan: "Plan", run: str, seed: int) -> RunRecord:
+        if self._diff is None:
+            self._diff = paper_diff(self.params)
+        return run_record(plan, self.runs[run], seed, self._diff)
+
+
+@dataclass(kw_only=True)
+class Plan(runner.Plan):
+    """Everything a table run will do, printed before it starts (replication.runner.Plan
+    with paper 2's table, params, data and runs)."""
+    table: TableSpec
+    params: ExperimentParams
+    data: backend.DataContext
+    runs: list[RunSpec]
+    backend: Paper2Backend
+
+    @property
+    def job_of(self) -> dict[tuple[str, int], Job]:
+        """(run name, seed) -> the job that produces it."""
+        return {k: jobs[0] for k, jobs in self.systems.items()}
+
+    @job_of.setter
+    def job_of(self, mapping: dict[tuple[str, int], Job]) -> None:
+        self.systems = {k: (job,) for k, job in mapping.items()}
 
 
 def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = None,
@@ -123,18 +173,12 @@ def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = N
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
     runs = table_runs(table)
-    jobs: dict[str, Job] = {}
-    job_of: dict[tuple[str, int], Job] = {}
-    for seed in range(n_seeds):
-        for run in runs:
-            if run.kind == "independent":
-                job = _job("independent", (run.branch,), seed, params, data)
-            else:
-                job = _job("cyclic", run.group.branches, seed, params, data)
-            job = jobs.setdefault(job.key, job)
-            job_of[(run.run, seed)] = job
+    table_backend = Paper2Backend(table, params, data, {run.run: run for run in runs})
+    jobs, systems, order = runner.resolve_jobs(table_backend.rows(), range(n_seeds), table_backend)
     store = JobStore(Path(params.results_root) / STORE_DIR)
-    return Plan(table, params, data, runs, tuple(range(n_seeds)), list(jobs.values()), job_of, store)
+    return Plan(name=table.name, seeds=tuple(range(n_seeds)), jobs=jobs, systems=systems, store=store,
+                results_root=params.results_root, order=order, table=table, params=params, data=data,
+                runs=runs, backend=table_backend)
 
 
 def describe_plan(plan: Plan, seconds_per_epoch: dict[str, float] | None = None) -> str:
@@ -146,37 +190,22 @@ def describe_plan(plan: Plan, seconds_per_epoch: dict[str, float] | None = None)
     if d.substituted:
         lines.append(f"  NOTE: the paper ran this table on {plan.table.dataset}; this preset runs it on "
                      f"{d.name} instead (results are NOT comparable with the paper)")
-    lines.append(f"  {len(plan.runs)} runs x {len(plan.seeds)} seed(s); {len(plan.jobs)} distinct training "
-                 f"jobs, {len(plan.pending())} to train, {len(plan.jobs) - len(plan.pending())} in the store")
+    lines.append(f"  {len(plan.runs)} runs x {len(plan.seeds)} seed(s), results {p.results_root}")
     epochs = backend.epochs_per_branch(p)
-    total = 0.0
-    for job in plan.jobs:
-        status = "done" if plan.store.has(job.key) else "todo"
-        est = ""
-        if seconds_per_epoch and status == "todo":
-            secs = sum(seconds_per_epoch.get(b.key, 0.0) for b in job.branches) * epochs[job.kind]
-            total += secs
-            est = f"  ~{secs / 60:.1f} min"
-        lines.append(f"   [{status}] {job.label}  ({epochs[job.kind]} passes/branch){est}")
-    if seconds_per_epoch:
-        lines.append(f"  estimated training time: ~{total / 60:.1f} min (from a measured step on this machine)")
+
+    def seconds(job: Job) -> float | None:
+        return sum(seconds_per_epoch.get(b.key, 0.0) for b in job.branches) * epochs[job.kind]
+
+    lines += runner.jobs_text(plan, note=lambda job: f"({epochs[job.kind]} passes/branch)",
+                              seconds_of=seconds if seconds_per_epoch else None)
     return "\n".join(lines)
 
 
 def execute_job(plan: Plan, job: Job, log: Callable[[str], None] = print) -> None:
-    """Trains one job and stores its test outputs (skips a job already in the store)."""
-    if plan.store.has(job.key):
-        return
-    start = time.time()
-    # Checkpoints go to the job's work folder; a killed run of this job left one there to
-    # resume from. Publishing the entry (store.save) removes it.
-    work, resumed = plan.store.open_work(job.key, job.description)
-    if resumed:
-        log(f"  resuming {job.key} from its checkpoints in {work}")
-    outputs, info = backend.train_job(job.kind, job.branches, job.seed, plan.params, plan.data,
-                                      log=log, checkpoint_dir=work)
-    info = {**info, "seconds": round(time.time() - start, 1), "finished": now_iso()}
-    plan.store.save(job.key, job.description, outputs, info)
+    """Trains one job in its work folder and stores its test outputs (skips a job already
+    in the store; replication.runner.train_job). A killed run of this job left its
+    checkpoints in the work folder: they are resumed."""
+    runner.train_job(plan, plan.backend, job, log)
 
 
 def reported_branches(run: RunSpec) -> list[int]:
@@ -225,38 +254,36 @@ def paper_diff(params: ExperimentParams) -> dict:
     return register_diff(differing_fields(own, ref, limit=10 ** 6, label="paper"), "paper2")
 
 
+def run_record(plan: Plan, run: RunSpec, seed: int, diff: dict) -> RunRecord:
+    """The record of one (run, seed) from the stored job outputs (its job must be done)."""
+    probs, info, labels = _branch_probs(plan, run, seed)
+    mean_probs = np.mean(np.stack(probs), axis=0)           # [clips, C]
+    metrics = backend.metrics(mean_probs, labels)
+    deviations = list(plan.data.deviations) + list(info.get("deviations", []))
+    faithful = bool(info.get("faithful", True)) and not plan.data.deviations
+    job = plan.job_of[(run.run, seed)]
+    return RunRecord(
+        table=plan.table.name, run=run.run, preset=plan.params.preset, seed=seed,
+        metrics=metrics, published_cell=dict(run.published_cell), faithful=faithful,
+        deviations=sorted(set(deviations)),
+        decisions=sorted(set(DECISIONS) | set(info.get("decisions", []))),
+        dataset=plan.data.name,
+        extra={"kind": run.kind, "group": run.group.label,
+               "job": job.key, "branches": reported_branches(run),
+               "test_clips": int(len(labels)),
+               "job_seconds": info.get("seconds"), "test_split": plan.data.test_split,
+               "config": run_fingerprint(job), "paper_diff": diff},
+        started=info.get("started", ""), finished=info.get("finished", ""))
+
+
 def records_for(plan: Plan) -> list[RunRecord]:
     """One RunRecord per (run, seed) from the stored job outputs (all jobs must be done)."""
-    records = []
     diff = paper_diff(plan.params)
-    for seed in plan.seeds:
-        for run in plan.runs:
-            probs, info, labels = _branch_probs(plan, run, seed)
-            mean_probs = np.mean(np.stack(probs), axis=0)           # [clips, C]
-            metrics = backend.metrics(mean_probs, labels)
-            deviations = list(plan.data.deviations) + list(info.get("deviations", []))
-            faithful = bool(info.get("faithful", True)) and not plan.data.deviations
-            records.append(RunRecord(
-                table=plan.table.name, run=run.run, preset=plan.params.preset, seed=seed,
-                metrics=metrics, published_cell=dict(run.published_cell), faithful=faithful,
-                deviations=sorted(set(deviations)),
-                decisions=sorted(set(DECISIONS) | set(info.get("decisions", []))),
-                dataset=plan.data.name,
-                extra={"kind": run.kind, "group": run.group.label,
-                       "job": plan.job_of[(run.run, seed)].key, "branches": reported_branches(run),
-                       "test_clips": int(len(labels)),
-                       "job_seconds": info.get("seconds"), "test_split": plan.data.test_split,
-                       "config": run_fingerprint(plan.job_of[(run.run, seed)]), "paper_diff": diff},
-                started=info.get("started", ""), finished=info.get("finished", "")))
-    return records
+    runs = {run.run: run for run in plan.runs}
+    return [run_record(plan, runs[name], seed, diff) for name, seed in plan.order]
 
 
-@dataclass
-class TableOutcome:
-    plan: Plan
-    records: list[RunRecord]
-    paths: list[Path]
-    check: Any = None                    # replication.check report (None on a dry run)
+TableOutcome = runner.TableOutcome        # .plan, .records, .paths, .report, .exit_code
 
 
 def record_keys(table: TableSpec, n_seeds: int) -> list[tuple[str, str, int]]:
@@ -269,7 +296,8 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
               overwrite: bool = False, dry_run: bool = False, estimate: bool = True,
               check: bool = True, test_fold: int | None = None,
               log: Callable[[str], None] = print) -> TableOutcome:
-    """Plans, trains (shared jobs once), writes run records and checks them.
+    """Plans, trains (shared jobs once), writes run records and checks them
+    (replication.runner.run_table).
 
     Args:
       overwrite: replace existing run records (the model store is kept: delete
@@ -283,22 +311,9 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
         log(describe_plan(plan))
         log("dry run: nothing trained")
         return TableOutcome(plan, [], [])
-    # Before the speed measurement and any training (paper 1 refuses the same way).
-    refuse_existing_records(plan.params.results_root, record_keys(plan.table, len(plan.seeds)),
-                            overwrite, log)
+    runner.refuse_existing(plan, overwrite, log)     # before the speed measurement and any training
     speeds = backend.measure_epoch_seconds(plan.table.branches, plan.params, plan.data) \
         if estimate and plan.pending() else None
     log(describe_plan(plan, speeds))
-    pending = plan.pending()
-    for i, job in enumerate(pending, 1):
-        log(f"[{i}/{len(pending)}] training {job.label}")
-        execute_job(plan, job, log=log)
-    records = records_for(plan)
-    # Each record is published as one unit; one another run published meanwhile is not
-    # replaced (RecordExistsError), so the checker only ever judges records on disk.
-    paths = [write_record(record, plan.params.results_root, config=plan.params, overwrite=overwrite)
-             for record in records]
-    outcome = TableOutcome(plan, records, paths)
-    if check:
-        outcome.check = backend.check(records, log=log)
-    return outcome
+    return runner.run_table(plan, plan.backend, plan.params, overwrite=overwrite, checked=check,
+                            log=log, refuse=False)

@@ -163,9 +163,10 @@ def publish(records: Sequence[RunRecord], results_root: str, config: Any,
     return [write_record(record, results_root, config=config, overwrite=overwrite) for record in records]
 
 
-def check(records: Sequence[RunRecord], log: Log = print, reference_dir: str | None = None):
-    """Runs the result checker on fresh records (the reference chosen by their preset and
-    data set) and prints its table; returns the replication.check report."""
+def check(records: Sequence, log: Log = print, reference_dir: str | None = None):
+    """Runs the result checker on fresh records ((path, RunRecord) pairs or RunRecords;
+    the reference chosen by their preset and data set) and prints its table; returns the
+    replication.check report."""
     from replication.check import check_records
     from replication.report import check_text
     report = check_records(records, reference="auto", reference_dir=reference_dir)
@@ -201,7 +202,7 @@ def run_table(plan: Plan, backend: Backend, config: Any, *, overwrite: bool = Fa
     train_pending(plan, backend, log)
     records = [backend.score(plan, run, seed) for run, seed in plan.order]
     paths = publish(records, plan.results_root, config, overwrite)
-    report = check(records, log, reference_dir) if checked else None
+    report = check(list(zip(paths, records)), log, reference_dir) if checked else None
     return TableOutcome(plan, records, paths, report, time.time() - start)
 
 

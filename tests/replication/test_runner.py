@@ -178,7 +178,7 @@ def test_check_runs_the_checker_on_the_records(tmp_path, monkeypatch):
     backend = ToyBackend()
     outcome = runner.run_table(toy_plan(tmp_path, backend, seeds=(0,)), backend, backend.config,
                                log=lines.append)
-    assert seen["r"] == outcome.records and lines[-1] == "CHECKED"
+    assert seen["r"] == list(zip(outcome.paths, outcome.records)) and lines[-1] == "CHECKED"
 
 
 def test_the_runner_imports_no_paper_package():
