@@ -211,7 +211,9 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
         saved = json.loads(recorded.read_text(encoding="utf-8"))["results"]
     except (OSError, json.JSONDecodeError, KeyError):
         saved = []
-    before = {(r["claim_id"], r["control"]): r for r in saved}
+    def row_kind(r: dict) -> str:
+        return "signal" if r.get("signal") else "control" if r["control"] else "claim"
+    before = {(r["claim_id"], row_kind(r)): r for r in saved}
 
     def effect(mean, low, high, n) -> str:
         if mean is None:
@@ -219,21 +221,27 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
         return f"{mean:+.1f}" + (f" [{low:+.1f}, {high:+.1f}]" if low is not None else "") + f" (n={n})"
 
     lines = ["Headline claims (paired differences in accuracy points; interval = 95 % t):",
-             f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':58s} {'negative control'}"]
+             f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':58s} {'negative control':26s} "
+             "teacher signal vs permuted"]
     for claim in claims:
         r = mine[claim.id]
-        rec, ctrl = before.get((claim.id, False)), before.get((claim.id, True))
+        rec, ctrl, sig = (before.get((claim.id, k)) for k in ("claim", "control", "signal"))
         rec_text = (f"{effect(rec['mean'], rec['low'], rec['high'], rec['n'])} {rec['verdict']}"
                     + {False: ", arms NOT levelled off", None: ", levelling unknown"}.get(rec.get("levelled"), "")
                     if rec else "not recorded")
         ctrl_text = (f"{ctrl['verdict']} ({'passes' if ctrl.get('control_passes') else 'FAILS'})"
                      if ctrl and ctrl.get("control_passes") is not None else "-")
-        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text}")
+        sig_text = f"{effect(sig['mean'], sig['low'], sig['high'], sig['n'])} {sig['verdict']}" if sig else "-"
+        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text:26s} "
+                     f"{sig_text}")
     lines.append("  A claim whose arms' training loss has not levelled off is not evidence either way.")
-    if any(c.get("control_passes") is False for (cid, is_control), c in before.items()
-           if is_control and cid in {claim.id for claim in claims}):
+    if any(c.get("control_passes") is False for (cid, kind), c in before.items()
+           if kind == "control" and cid in {claim.id for claim in claims}):
         lines.append("  A FAILING negative control means the gain appears with the teacher signal permuted too:"
                      " it is not a distillation effect.")
+    if any(kind == "signal" for _, kind in before):
+        lines.append("  Teacher signal vs permuted = the claim's effect minus its control's, per seed (same budget):"
+                     " above 0 only where the real teacher signal itself helps.")
     lines.append(f"  (statements, published effects and the forest plot: {recorded.with_suffix('.md').name} "
                  f"in {recorded.parent.relative_to(recorded.parents[3]) if len(recorded.parents) > 3 else recorded.parent})")
     return "\n".join(lines)

@@ -44,8 +44,9 @@ def test_report_only_pairs_runs_and_controls(tmp_path, capsys):
             "--seeds", "3", "--results", str(tmp_path)]
     assert driver.main(argv) == 0
     data = json.loads((tmp_path / "claims.json").read_text())
-    main, control = data["results"]
+    main, control, signal = data["results"]
     assert (main["verdict"], main["n"], control["control_passes"]) == ("reproduced", 3, True)
+    assert signal["signal"] and signal["differences"] == pytest.approx([1.0, 4.0, 3.5])   # claim minus control
     assert main["mean"] == pytest.approx(3.0)
     assert (tmp_path / "claims.png").exists() and "p1-ts-beats-onehot-spec" in capsys.readouterr().out
     # --strict fails when a claim does not reproduce (here: no records for the raw claim)

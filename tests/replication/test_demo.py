@@ -89,11 +89,14 @@ def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
         {"claim_id": "p1-ts-beats-onehot-spec", "control": False, "mean": 1.5, "low": 0.2, "high": 2.8,
          "n": 5, "verdict": "reproduced", "levelled": True},
         {"claim_id": "p1-ts-beats-onehot-spec", "control": True, "mean": -0.5, "low": -2.0, "high": 1.0,
-         "n": 5, "verdict": "inconclusive", "control_passes": True}]}))
+         "n": 5, "verdict": "inconclusive", "control_passes": True},
+        {"claim_id": "p1-ts-beats-onehot-spec", "control": True, "signal": True, "mean": 2.0, "low": 0.5,
+         "high": 3.5, "n": 5, "verdict": "reproduced", "control_passes": None}]}))
     text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
     line = next(l for l in text.splitlines() if "p1-ts-beats-onehot-spec" in l)
     assert "+3.0 [" in line and "(n=2)" in line                   # this run: mean of +2 and +4 points
     assert "+1.5 [+0.2, +2.8] (n=5) reproduced" in line and "inconclusive (passes)" in line
+    assert line.rstrip().endswith("+2.0 [+0.5, +3.5] (n=5) reproduced")      # the teacher-signal row, kept apart
     assert "p1-ts-beats-onehot-raw" in text and "not recorded" in text   # arms without records: no number
     assert "FAILING negative control" not in text                       # every recorded control passes
     data = json.loads(recorded.read_text())
