@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=5, help="seeds per run (default 5; >= 2 for an interval)")
     p.add_argument("--budget", default=DEFAULT_BUDGET,
                    help="training budget of every arm: demo (the demo presets as they are) or a file "
-                        "name of data/claims/budgets/ without .yaml (none is shipped yet)")
+                        "name of data/claims/budgets/ without .yaml (each says what it is for in its note); "
+                        f"known: {', '.join(budget_names())}")
     p.add_argument("--results", default="results/claims", help="root of runs/, control/, equal_budget/ and the report")
     p.add_argument("--control", action="store_true", help="also run the negative controls (teacher signal permuted)")
     p.add_argument("--tables", nargs="+", default=None, metavar="PAPER/TABLE",
