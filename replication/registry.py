@@ -14,6 +14,7 @@ Paper packages register one factory per table when they are imported:
     registry.build("paper1/table4", seeds=3)  # factory(seeds=3)
     registry.resolve("4", paper="paper1")     # "paper1/table4"  (for --table 4)
     registry.names()                          # sorted registered names
+    registry.table_number("vii", ["I", ..., "VII"], "paper 2")   # "VII" (--table of both run.py)
 
 A duplicate name raises DuplicateNameError; an unknown name raises UnknownNameError listing
 what exists. Factories are objects passed in: there is no eval and no import built from a
@@ -24,7 +25,7 @@ command-line entry points import their paper package explicitly).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*/[A-Za-z0-9_]+$")   # "<paper>/<table or experiment>"
@@ -115,6 +116,33 @@ class Registry:
                 return name
         self.get(candidates[-1])          # raises UnknownNameError listing what exists
         raise AssertionError("unreachable")
+
+
+_ARABIC = {roman: arabic for arabic, roman in _ROMAN.items()}
+
+
+def table_number(spec: str | int, known: Sequence[str], paper: str, note: str = "") -> str:
+    """The one table lookup of both papers' commands: `spec` as the user typed it ->
+    the table's number as printed in its paper (an item of `known`).
+
+    Accepts Arabic or Roman numbers in any case, with or without "table" and a
+    "<paper>/" prefix: for paper 2 "7", "VII", "vii", "table7" and "paper2/tableVII"
+    give "VII"; for paper 1 "4" and "IV" give "4".
+
+    Raises:
+      UnknownNameError (a KeyError): "<paper> has no table '<spec>' (known: ...)" + note,
+        the same text for both papers.
+    """
+    text = str(spec).strip()
+    if "/" in text:
+        text = text.split("/", 1)[1]
+    if text.lower().startswith("table"):
+        text = text[len("table"):].strip()
+    upper = text.upper()
+    for candidate in (upper, _ROMAN.get(upper), _ARABIC.get(upper)):
+        if candidate is not None and candidate in known:
+            return candidate
+    raise UnknownNameError(f"{paper} has no table '{spec}' (known: {', '.join(known)}){note}")
 
 
 def _where(factory: Callable[..., Any]) -> str:
