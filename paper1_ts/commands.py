@@ -1,9 +1,9 @@
 """Command-line handlers of paper 1's result tables (1, 4, 5, 6) and figures (1, 2).
 
-paper1_ts/run.py owns the parser; `add_arguments` adds the options these handlers read:
+paper1_ts/run.py owns the parser (replication/runner_cli.py: the options both papers share):
 
     python -m paper1_ts.run --table 4 --preset demo [--seeds N] [--data-root DIR]
-                            [--results DIR] [--overwrite] [--dry-run]
+                            [--results DIR] [--overwrite] [--dry-run] [--set KEY=VALUE ...]
     python -m paper1_ts.run --figure 2 --preset demo
 """
 
@@ -14,29 +14,17 @@ from typing import Any
 
 from paper1_ts.params import PRESETS
 from replication.records import RecordExistsError
+from replication.runner_cli import explicit_keys, parse_overrides
 from shared.cli import UsageError, fail
 from shared.datasets.base import DatasetError
 
 PROG = "python -m paper1_ts.run"                  # prefix of error lines
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the result tables and figures."""
-    parser.add_argument("--figure", choices=("1", "2"), default=None,
-                        help="figure of paper 1 to draw (PNG under <results>/paper1/figures)")
-    parser.add_argument("--preset", default="paper",
-                        help=f"parameter preset: {' | '.join(PRESETS)} or a YAML path (default paper)")
-    parser.add_argument("--seeds", type=int, default=None, metavar="N", help="number of seeds (default: preset)")
-    parser.add_argument("--data-root", default=None, metavar="DIR", help="data set root (default data/datasets/<name>)")
-    parser.add_argument("--results", default=None, metavar="DIR", help="results root (default: preset, 'results')")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing run records")
-    parser.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
-    parser.add_argument("--no-estimate", action="store_true",
-                        help="skip the measured time estimate (tables: no timed training step first)")
+PRESET_HELP = f"parameter preset: {' | '.join(PRESETS)} or a YAML path (default paper)"
 
 
 def params_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = None):
-    """Paper1Params of the preset with the command-line overrides (and `extra`, for tests)."""
+    """Paper1Params of the preset with the command-line options, the --set overrides
+    (and `extra`, for tests)."""
     from paper1_ts.params import resolve_params
     from shared.config import override
 
@@ -50,6 +38,9 @@ def params_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = No
     if args.results is not None:
         changes["results_root"] = args.results
     params = resolve_params(args.preset, changes)
+    overrides = parse_overrides(getattr(args, "set", None) or [])
+    if overrides:
+        params = override(params, overrides, source="--set")
     if extra:
         params = override(params, extra, source="overrides")
     return params
@@ -70,7 +61,8 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     params = params_from_args(args, extra)
     table = table_by_number(args.table)
     clips = p1data.split_sizes(params)
-    plan = tables.make_plan(table, params, preset_name(args), clips, preset_file=args.preset)
+    plan = tables.make_plan(table, params, preset_name(args), clips, preset_file=args.preset,
+                            explicit=explicit_keys(parse_overrides(getattr(args, "set", None) or [])))
     if args.dry_run:
         print(tables.plan_text(plan))
         print("dry run: nothing trained")
@@ -87,7 +79,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     families = sorted({r.job.family for r in plan.pending()})
     if families and not getattr(args, "no_estimate", False):
         step = jobs.measure_step_seconds(params, families)
-    print(tables.plan_text(plan, tables.estimate_seconds(plan, step), step))
+    print(tables.plan_text(plan, step))
     ctx = p1data.DataContext(params)
     try:
         outcome = tables.run_table(plan, jobs.JobRunner(ctx), overwrite=args.overwrite,
@@ -97,7 +89,7 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
         return fail(PROG, err)
     print(f"{table.name}: {len(outcome.records)} record(s) in {params.results_root}, "
           f"{outcome.seconds:.1f} s")
-    return outcome.report.exit_code if outcome.report is not None else 0
+    return outcome.exit_code
 
 
 def run_figure(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> int:

@@ -200,13 +200,18 @@ TABLES: dict[str, TableSpec] = {t.number: t for t in (_table1(), _table4(), _tab
 RESULT_TABLES = tuple(TABLES)            # printed numbers of the result tables: "1", "4", "5", "6"
 
 
+ARCHITECTURE_NOTE = "; tables 2 and 3 are architectures (shape checks, no results)"
+
+
 def table_by_number(number: str | int) -> TableSpec:
-    """The TableSpec printed as `number` ("1", "4", "5" or "6")."""
-    key = str(number)
-    if key not in TABLES:
-        raise KeyError(f"paper 1 has no result table {key!r}; result tables: {', '.join(TABLES)} "
-                       "(tables 2 and 3 are architectures: python -m paper1_ts.run --table 2|3)")
-    return TABLES[key]
+    """The TableSpec printed as `number` ("1", "4", "5" or "6"; "IV" or "table4" work too).
+
+    Raises:
+      replication.registry.UnknownNameError (a KeyError): naming the result tables
+        (replication.registry.table_number, the lookup both papers share).
+    """
+    from replication.registry import table_number
+    return TABLES[table_number(number, RESULT_TABLES, "paper 1", ARCHITECTURE_NOTE)]
 
 
 def table_by_name(name: str) -> TableSpec:

@@ -7,11 +7,13 @@ retrained); the raw CNN in one. After the fixed epoch budget the model's 64-d
 embeddings of the training and evaluation splits (10 s clips) are extracted and saved
 with the weights; the SVM back-end (tables.run_metrics) reads them.
 
-    runner = JobRunner(data_context(params))
-    runner(ref, plan)
+    trained = JobRunner(DataContext(params)).train(ref, params, store, work_dir)
+
+paper1_ts/tables.py hands the runner to replication/runner.py, which opens the job's work
+folder, calls `train` and publishes the returned outputs and weights to the store.
 
 Resume inside a job: every job trains with a checkpoint folder, its work folder in the
-store (<results>/paper1/_store/.work-<key>/, replication.store.JobStore.open_work), saved
+store (<results>/paper1/_store/.work-<key>/, opened by replication.runner.train_job), saved
 after every epoch (paper1_ts.train.EpochCheckpoint: weights, optimizer state, epochs
 done, history; one sub-folder per step of a two-step training). A run killed mid-job
 leaves it; the same command again finds it and continues at the next epoch, on the
@@ -41,6 +43,7 @@ from paper1_ts.experiments import ModelJob
 from paper1_ts.models import build_cnn_gru, build_raw_cnn, copy_cnn_weights
 from paper1_ts.params import Paper1Params
 from paper1_ts.train_params import TSParams
+from replication.runner import Trained
 from shared.distribute import distribute_input, make_strategy
 
 
@@ -72,34 +75,30 @@ def ts_params(job: ModelJob, params: Paper1Params) -> TSParams:
                    teacher_train_input=params.ts.teacher_train_input if concat else "base")
 
 
-def load_teacher(job: ModelJob, teacher_key: str, plan, strategy) -> keras.Model:
+def load_teacher(job: ModelJob, teacher_key: str, params: Paper1Params, store, strategy) -> keras.Model:
     """The frozen teacher (GRU head for the CNN-GRU), input length free, from the store."""
     with strategy.scope():
-        teacher = build(job.family, None, plan.params, head="gru", name="teacher")
-    teacher.load_weights(plan.store.weights_path(teacher_key))
+        teacher = build(job.family, None, params, head="gru", name="teacher")
+    teacher.load_weights(store.weights_path(teacher_key))
     teacher.trainable = False
     return teacher
 
 
 class JobRunner:
-    """Callable `runner(ref, plan)` that trains and stores one model.
+    """Trains one model (`train`) for paper 1's backend of replication/runner.py.
 
     Args:
       data: a DataContext (paper1_ts.data): datasets of pipeline dicts for the plan's
         params.
-      echo: where the line saying a job resumes from its work folder goes.
     """
 
-    def __init__(self, data, echo=print):
+    def __init__(self, data):
         self.data = data
-        self.echo = echo
 
-    def __call__(self, ref, plan) -> None:
-        params: Paper1Params = plan.params
+    def train(self, ref, params: Paper1Params, store, work) -> Trained:
+        """Trains `ref` (a tables.JobRef; a student's teacher is read from `store`) with
+        its checkpoints in `work`; returns its embeddings, info and weights writer."""
         job: ModelJob = ref.job
-        work, resumed = plan.store.open_work(ref.key, ref.description)
-        if resumed:
-            self.echo(f"  resuming {ref.key} from its checkpoints in {work}")
         keras.utils.set_random_seed(ref.seed)
         strategy = make_strategy(params.distribute)
         t0 = time.time()
@@ -123,7 +122,7 @@ class JobRunner:
                                                        input_key=key, strategy=strategy,
                                                        checkpoint_dir=work)
         else:
-            teacher = load_teacher(job, ref.teacher_key, plan, strategy)
+            teacher = load_teacher(job, ref.teacher_key, params, store, strategy)
             ts = ts_params(job, params)
             if job.family == "raw":
                 with strategy.scope():
@@ -141,8 +140,7 @@ class JobRunner:
         outputs = self.embeddings(model, job)
         info = {"train_seconds": round(train_seconds, 3), "history": history,
                 "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
-        # publishing the entry removes the work folder (replication.store.JobStore.save)
-        plan.store.save(ref.key, ref.description, outputs, info, save_weights=model.save_weights)
+        return Trained(outputs, info, save_weights=model.save_weights)
 
     def embeddings(self, model: keras.Model, job: ModelJob) -> dict[str, np.ndarray]:
         """Embeddings + logits of both splits on 10 s clips (the model's own length for a

@@ -6,6 +6,10 @@
     python -m paper1_ts.run --table 4 --preset demo      # a result table (1, 4, 5, 6), see commands.py
     python -m paper1_ts.run --figure 2 --preset demo     # a figure (1, 2)
 
+Options shared with paper 2 (--preset, --seeds, --data-root, --results, --overwrite,
+--dry-run, --no-estimate, --set KEY=VALUE) come from replication/runner_cli.py, and so
+does the table lookup (`--table 4`, `IV`, `table4`; an unknown table: one error line).
+
 Several machines (distribute.kind multi_worker): only the chief (shared.distribute.is_chief)
 writes under the results root; the other workers write to a private temporary
 directory they print (`route_worker_outputs`).
@@ -23,8 +27,10 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
+from replication.registry import RegistryError
 from shared.cli import command
 
+PROG = "python -m paper1_ts.run"
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -54,17 +60,19 @@ TABLE_HANDLERS: dict[str, Handler] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser (tables are the keys of TABLE_HANDLERS)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m paper1_ts.run",
-        description="Paper 1 (Heo et al. 2019): reproduce a table.")
-    parser.add_argument("--table", choices=sorted(TABLE_HANDLERS),
-                        help="table number of paper 1")
+    """The argparse parser: the options both papers share (replication/runner_cli.py) and
+    --res4-filters; --table is resolved against TABLE_HANDLERS in `main`."""
+    from paper1_ts.commands import PRESET_HELP     # no TensorFlow
+    from replication.runner_cli import table_parser
+
+    parser, _ = table_parser(
+        PROG, "Paper 1 (Heo et al. 2019): reproduce a table.", figures=("1", "2"),
+        preset_help=PRESET_HELP, default_preset="paper",
+        table_help=f"table number of paper 1: {', '.join(sorted(TABLE_HANDLERS))} (2, 3: architectures)",
+        figure_help="figure of paper 1 to draw (PNG under <results>/paper1/figures)")
     parser.add_argument("--res4-filters", type=int, default=None, metavar="N",
                         help="Table 3 only: width of Res4 (default 240, register "
                              "p1-res4-filters; 120 = as printed)")
-    from paper1_ts.commands import add_arguments    # --figure, --preset, --seeds, ... (no TensorFlow)
-    add_arguments(parser)
     return parser
 
 
@@ -87,13 +95,15 @@ def route_worker_outputs(args: argparse.Namespace) -> None:
         args.results = str(root)
 
 
-@command("python -m paper1_ts.run")
+@command(PROG, RegistryError)
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv`, runs the table's handler and returns its exit code."""
+    from replication.runner_cli import lookup_table
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (args.table is None) == (args.figure is None):
-        parser.error("give exactly one of --table N or --figure N")
+    if args.table is not None:               # "4", "IV", "table4": the lookup both papers share
+        args.table = lookup_table(args.table, sorted(TABLE_HANDLERS), "paper 1")
     route_worker_outputs(args)
     if args.figure is not None:
         from paper1_ts import commands

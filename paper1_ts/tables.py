@@ -1,6 +1,12 @@
-"""Runs a paper-1 result table: plan -> (shared) model jobs -> run records -> checker.
+"""Runs a paper-1 result table on the kit's one table runner (replication/runner.py):
+plan -> (shared) model jobs -> run records -> checker.
 
-    outcome = run_table(table_by_number(4), resolve_params("demo"))
+    plan = make_plan(table_by_number(4), resolve_params("demo"), "demo")
+    outcome = run_table(plan, jobs.JobRunner(data.DataContext(plan.params)))
+
+This module is paper 1's backend for that runner (`Paper1Backend`): the table's runs as
+rows, `describe` (a model's store description, naming its teacher's key), `train`
+(paper1_ts.jobs.JobRunner) and `score` (SVM back-end accuracy of one run).
 
 A table's runs need trained models (`experiments.ModelJob`: baselines, teachers, TS
 students). Each model at one seed is keyed by its resolved configuration in a
@@ -15,17 +21,17 @@ from __future__ import annotations
 
 import math
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from paper1_ts.experiments import ModelJob, TableSpec
 from paper1_ts.params import Paper1Params, deviations_from_paper, paper_diff
-from replication.store import JobStore, describe_key
-from replication.records import RunRecord, now_iso, refuse_existing_records, write_record
+from replication import runner
+from replication.records import RunRecord, now_iso
+from replication.store import JobStore
 from shared.config import to_dict
 
 STORE_DIR = "paper1/_store"        # under the results root
@@ -169,20 +175,63 @@ def check_row_overrides(table: TableSpec, params: Paper1Params, preset: str = "c
 
 
 @dataclass
-class Plan:
-    """Everything a table run will do, printed before it starts."""
+class Paper1Backend:
+    """Paper 1's side of replication.runner: rows, describe, train, score.
+
+    job_runner (paper1_ts.jobs.JobRunner) and n_classes are needed to train and score,
+    not to plan (run_table sets them)."""
     table: TableSpec
     params: Paper1Params
     preset: str
-    seeds: tuple[int, ...]
-    jobs: list[JobRef]                                   # distinct, teachers first
-    systems: dict[tuple[str, int], tuple[JobRef, ...]]   # (run, seed) -> the run's systems
     store: JobStore
+    job_runner: Any = None
+    n_classes: int = 10
+    _facts: dict | None = field(default=None, repr=False)
+
+    def rows(self) -> list[runner.Row]:
+        return [runner.Row(run.name, tuple(run.systems)) for run in self.table.runs]
+
+    def describe(self, job: ModelJob, seed: int, key_of: Callable[[ModelJob], str]) -> dict:
+        teacher = teacher_of(job, self.params)
+        return describe(job, seed, self.params, key_of(teacher) if teacher is not None else None)
+
+    def make_job(self, job: ModelJob, seed: int, key: str, description: dict) -> JobRef:
+        return JobRef(job, seed, key, description["teacher"], description)
+
+    def train(self, ref: JobRef, work_dir: Path, log: Callable[[str], None]) -> runner.Trained:
+        if self.job_runner is None:
+            raise RuntimeError(f"{self.table.name}: no job runner given to train {ref.label}")
+        return self.job_runner.train(ref, self.params, self.store, work_dir)
+
+    def score(self, plan: "Plan", run: str, seed: int) -> RunRecord:
+        p = self.params
+        if self._facts is None:
+            self._facts = {"deviations": deviations_from_paper(p), "config": config_fingerprint(p),
+                           "diff": paper_diff(p),
+                           "decisions": sorted(set(COMMON_DECISIONS) | set(self.table.decisions))}
+        facts = self._facts
+        spec = next(r for r in self.table.runs if r.name == run)
+        started = now_iso()
+        metrics, extra = run_metrics(plan.systems[(run, seed)], self.store, p, self.n_classes)
+        extra.update(plan_preset=self.preset, store=str(self.store.root), config=facts["config"],
+                     paper_diff=facts["diff"])
+        return RunRecord(
+            table=self.table.name, run=run, preset=self.preset, seed=seed, metrics=metrics,
+            published_cell={"table": self.table.number, "row": spec.row, "column": spec.column},
+            faithful=not facts["deviations"], deviations=facts["deviations"],
+            decisions=facts["decisions"], dataset=p.data.dataset, extra=extra, started=started)
+
+
+@dataclass(kw_only=True)
+class Plan(runner.Plan):
+    """Everything a table run will do, printed before it starts (replication.runner.Plan
+    with paper 1's table, params and preset; systems: (run, seed) -> the run's models)."""
+    table: TableSpec
+    params: Paper1Params
+    preset: str
+    backend: Paper1Backend
     clips: dict[str, int] = field(default_factory=dict)  # split -> clip count (when known)
     warnings: list[str] = field(default_factory=list)    # settings the table's rows override
-
-    def pending(self) -> list[JobRef]:
-        return [j for j in self.jobs if not self.store.has(j.key, weights=True)]
 
 
 def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
@@ -199,22 +248,13 @@ def make_plan(table: TableSpec, params: Paper1Params, preset: str = "custom",
     for line in warnings:
         (warn or (lambda text: print(text, file=sys.stderr)))(line)
     store = JobStore(Path(params.results_root) / STORE_DIR)
-    refs: dict[tuple[ModelJob, int], JobRef] = {}
-
-    def ref(job: ModelJob, seed: int) -> JobRef:
-        if (job, seed) not in refs:
-            teacher = teacher_of(job, params)
-            tkey = ref(teacher, seed).key if teacher is not None else None
-            desc = describe(job, seed, params, tkey)
-            refs[(job, seed)] = JobRef(job, seed, describe_key(desc), tkey, desc)
-        return refs[(job, seed)]
-
-    systems = {}
-    for seed in params.seed_list:
-        for run in table.runs:
-            systems[(run.name, seed)] = tuple(ref(s, seed) for s in run.systems)
-    return Plan(table, params, preset, params.seed_list, list(refs.values()), systems, store,
-                dict(clips or {}), warnings)
+    backend = Paper1Backend(table, params, preset, store)
+    jobs, systems, _ = runner.resolve_jobs(backend.rows(), params.seed_list, backend)
+    order = [(run.name, seed) for run in table.runs for seed in params.seed_list]   # records: run-major
+    return Plan(name=table.name, seeds=params.seed_list, jobs=jobs, systems=systems, store=store,
+                results_root=params.results_root, order=order, weights=True, table=table,
+                params=params, preset=preset, backend=backend, clips=dict(clips or {}),
+                warnings=warnings)
 
 
 def epochs_of(job: ModelJob, params: Paper1Params) -> int:
@@ -242,24 +282,20 @@ def step_cost_factor(job: ModelJob, params: Paper1Params) -> float:
     return 1.0 + job.ts.teacher_segments / 3.0
 
 
+def job_seconds(ref: JobRef, plan: Plan, step_seconds: dict[str, float]) -> float | None:
+    """Training time of one model from measured per-family step times (None: unknown)."""
+    steps = steps_of(ref.job, plan.params, plan.clips.get(plan.params.data.train_split))
+    if steps is None or ref.job.family not in step_seconds:
+        return None
+    return steps * step_seconds[ref.job.family] * step_cost_factor(ref.job, plan.params)
+
+
 def estimate_seconds(plan: Plan, step_seconds: dict[str, float]) -> float | None:
     """Training time of the pending jobs from measured per-family step times."""
-    n_train = plan.clips.get(plan.params.data.train_split)
-    total = 0.0
-    for ref in plan.pending():
-        steps = steps_of(ref.job, plan.params, n_train)
-        if steps is None or ref.job.family not in step_seconds:
-            return None
-        total += steps * step_seconds[ref.job.family] * step_cost_factor(ref.job, plan.params)
-    return total
+    return runner.estimate_seconds(plan, lambda ref: job_seconds(ref, plan, step_seconds))
 
 
-def _hms(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s"
-
-
-def plan_text(plan: Plan, estimate: float | None = None, step_seconds: dict[str, float] | None = None) -> str:
+def plan_text(plan: Plan, step_seconds: dict[str, float] | None = None) -> str:
     """Human-readable plan: runs, models (done / to train), epochs, clips, time estimate."""
     p = plan.params
     n_train = plan.clips.get(p.data.train_split)
@@ -277,20 +313,16 @@ def plan_text(plan: Plan, estimate: float | None = None, step_seconds: dict[str,
         lines.append(f"    {run.name:<20} {run.row} / {run.column}: {kind}{what}")
     if plan.table.published_only:
         lines.append(f"  published only, not rerun: {', '.join(plan.table.published_only)}")
-    pending = set(id(r) for r in plan.pending())
-    lines.append(f"  models ({len(plan.jobs)}, {len(plan.pending())} to train, "
-                 f"{len(plan.jobs) - len(plan.pending())} reused from {plan.store.root}):")
-    for ref in plan.jobs:
-        state = "train" if id(ref) in pending else "done "
+
+    def note(ref: JobRef) -> str:
         steps = steps_of(ref.job, p, n_train)
-        lines.append(f"    [{state}] {ref.key}  {ref.label}  ({epochs_of(ref.job, p)} epochs"
-                     + (f", {steps} steps" if steps is not None else "") + ")")
+        return f"({epochs_of(ref.job, p)} epochs" + (f", {steps} steps" if steps is not None else "") + ")"
+
     if step_seconds:
         lines.append("  measured train step: " + ", ".join(
             f"{k} {v * 1000:.0f} ms" for k, v in sorted(step_seconds.items())))
-    if estimate is not None:
-        lines.append(f"  estimated training time: {_hms(estimate)} (plus feature extraction "
-                     "on first use and SVM scoring)")
+    lines += runner.jobs_text(plan, note, (lambda ref: job_seconds(ref, plan, step_seconds))
+                              if step_seconds else None)
     return "\n".join(lines)
 
 
@@ -330,70 +362,38 @@ def run_metrics(refs: tuple[JobRef, ...], store: JobStore, params: Paper1Params,
     return {"accuracy": svm.accuracy(scores, labels), "map_at_3": None}, extra
 
 
-@dataclass
-class TableOutcome:
-    plan: Plan
-    records: list[tuple[Path, RunRecord]]
-    report: object | None                 # replication.check.CheckReport
-    seconds: float
+TableOutcome = runner.TableOutcome        # .plan, .records, .paths, .report, .seconds
 
 
-JobRunner = Callable[[JobRef, Plan], None]     # trains one model and saves it in plan.store
+def with_runner(plan: Plan, job_runner: Any, n_classes: int | None = None) -> Paper1Backend:
+    """The plan's backend with the job runner (and class count) that train and score."""
+    changes = {"job_runner": job_runner}
+    if n_classes is not None:
+        changes["n_classes"] = n_classes
+    return replace(plan.backend, **changes)
 
 
-def train_pending(plan: Plan, job_runner: JobRunner, echo: Callable[[str], None] = print) -> None:
-    """Trains every model of the plan not yet in the store (teachers first), with a progress bar."""
-    from tqdm.auto import tqdm
-
-    pending = plan.pending()
-    for ref in tqdm(pending, desc=f"{plan.table.name} models", unit="model", disable=not pending):
-        echo(f"training {ref.key}: {ref.label}")
-        t0 = time.time()
-        job_runner(ref, plan)
-        echo(f"  done in {time.time() - t0:.1f} s")
+def train_pending(plan: Plan, job_runner: Any, echo: Callable[[str], None] = print) -> None:
+    """Trains every model of the plan not yet in the store (teachers first), each in its
+    work folder (replication.runner.train_pending)."""
+    runner.train_pending(plan, with_runner(plan, job_runner), echo)
 
 
 def record_keys(plan: Plan) -> list[tuple[str, str, int]]:
     """(table, run, seed) of every record the plan writes."""
-    return [(plan.table.name, run.name, seed) for run in plan.table.runs for seed in plan.seeds]
+    return plan.record_keys()
 
 
 def refuse_existing(plan: Plan, overwrite: bool, echo: Callable[[str], None] = print) -> None:
     """Cleans stale record staging; RecordExistsError naming the plan's existing records
-    unless overwrite (replication.records.refuse_existing_records, shared with paper 2)."""
-    refuse_existing_records(plan.params.results_root, record_keys(plan), overwrite, echo)
+    unless overwrite (replication.runner.refuse_existing, shared with paper 2)."""
+    runner.refuse_existing(plan, overwrite, echo)
 
 
-def run_table(plan: Plan, job_runner: JobRunner, *, overwrite: bool = False, check: bool = True,
+def run_table(plan: Plan, job_runner: Any, *, overwrite: bool = False, check: bool = True,
               n_classes: int = 10, echo: Callable[[str], None] = print,
               reference_dir: str | None = None) -> TableOutcome:
-    """Trains the plan's pending models, writes one record per (run, seed), runs the checker."""
-    from replication.check import check_records
-    from replication.report import check_text
-
-    start = time.time()
-    p = plan.params
-    refuse_existing(plan, overwrite, echo)       # before spending any time training
-    train_pending(plan, job_runner, echo)
-    deviations = deviations_from_paper(p)
-    config = config_fingerprint(p)
-    diff = paper_diff(p)
-    decisions = sorted(set(COMMON_DECISIONS) | set(plan.table.decisions))
-    records = []
-    for run in plan.table.runs:
-        for seed in plan.seeds:
-            started = now_iso()
-            metrics, extra = run_metrics(plan.systems[(run.name, seed)], plan.store, p, n_classes)
-            extra.update(plan_preset=plan.preset, store=str(plan.store.root), config=config, paper_diff=diff)
-            record = RunRecord(
-                table=plan.table.name, run=run.name, preset=plan.preset, seed=seed, metrics=metrics,
-                published_cell={"table": plan.table.number, "row": run.row, "column": run.column},
-                faithful=not deviations, deviations=deviations, decisions=decisions,
-                dataset=p.data.dataset, extra=extra, started=started)
-            path = write_record(record, p.results_root, config=p, overwrite=overwrite)
-            records.append((path, record))
-    report = None
-    if check:
-        report = check_records(records, reference="auto", reference_dir=reference_dir)
-        echo(check_text(report))
-    return TableOutcome(plan, records, report, time.time() - start)
+    """Trains the plan's pending models, writes one record per (run, seed), runs the checker
+    (replication.runner.run_table; existing records are refused first unless overwrite)."""
+    return runner.run_table(plan, with_runner(plan, job_runner, n_classes), plan.params,
+                            overwrite=overwrite, checked=check, log=echo, reference_dir=reference_dir)

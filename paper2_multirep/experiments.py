@@ -200,24 +200,15 @@ def table_runs(table: TableSpec) -> list[RunSpec]:
     return runs
 
 
-_NUMERALS = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI", "7": "VII"}
-
-
 def table_by_number(number: str) -> TableSpec:
     """Looks a table up by Roman or Arabic numeral ("VII", "vii", "7") or registry name.
 
     Raises:
-      replication.registry.UnknownNameError (a KeyError): naming the known tables.
+      replication.registry.UnknownNameError (a KeyError): naming the known tables
+        (replication.registry.table_number, the lookup both papers share).
     """
-    text = str(number).strip()
-    if text.startswith("paper2/"):
-        text = text[len("paper2/table"):]
-    numeral = _NUMERALS.get(text, text.upper())
-    for table in TABLES:
-        if table.numeral == numeral:
-            return table
-    known = ", ".join(t.numeral for t in TABLES)
-    raise registry.UnknownNameError(f"paper 2 has no table '{number}' (known: {known}, or 1-7)")
+    numeral = registry.table_number(number, [t.numeral for t in TABLES], "paper 2")
+    return next(t for t in TABLES if t.numeral == numeral)
 
 
 @dataclass(frozen=True)

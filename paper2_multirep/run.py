@@ -5,6 +5,10 @@
     python -m paper2_multirep.run --figure 3 --preset demo
     python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
 
+Options shared with paper 1 (--preset, --seeds, --data-root, --results, --overwrite,
+--dry-run, --no-estimate, --set KEY=VALUE) and the table lookup come from
+replication/runner_cli.py.
+
 Exit status: 0 on success, 1 when the checker finds a regressed cell, 2 on bad input (one
 line on stderr: `python -m paper2_multirep.run: error: ...`, docs/errors.md).
 Several machines (distribute.kind multi_worker): only the chief writes under the results
@@ -19,55 +23,34 @@ from pathlib import Path
 
 from paper2_multirep.experiments import NETWORKS, REPRESENTATIONS, TABLES, table_by_number
 from replication.registry import RegistryError
+from replication.runner_cli import parse_overrides
 from shared.cli import UsageError, command
 from shared.config import ConfigError
+
+PROG = "python -m paper2_multirep.run"
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"     # the same folder tables.resolve_params reads
 ESC_FOLDS = (1, 2, 3, 4, 5)                                  # ESC-50's five folds (paper2_multirep/esc.py)
 
 
-def _overrides(pairs: list[str]) -> dict:
-    """--set a.b=value pairs -> nested mapping (values parsed as YAML scalars)."""
-    import yaml
-    result: dict = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"--set expects KEY=VALUE, got '{pair}'")
-        key, value = pair.split("=", 1)
-        node = result
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(value)
-    return result
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m paper2_multirep.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--table", help="table I..VII (Arabic 1..7 accepted)")
-    what.add_argument("--figure", choices=["3", "4", "5"], help="figure 3 (DN/DR/D-RN bars), 4/5 (t-SNE)")
-    what.add_argument("--dataset", choices=["esc50", "esc10"],
-                      help="ESC-50-layout data set with its fold protocol (esc10 = ESC-10 subset)")
-    what.add_argument("--list", action="store_true", help="list the tables and exit")
-    parser.add_argument("--preset", default=None,
-                        help="paper | demo | path to an experiment YAML (default: paper for tables, "
-                             "demo for --dataset)")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1)")
-    parser.add_argument("--data-root", default=None, help="data set root directory")
-    parser.add_argument("--results", default=None, help="results root (default: preset's, 'results')")
-    parser.add_argument("--overwrite", action="store_true", help="rewrite existing results.json files")
-    parser.add_argument("--dry-run", action="store_true", help="resolve and print the plan, train nothing")
-    parser.add_argument("--no-estimate", action="store_true", help="skip the measured time estimate")
+    """The options both papers share (replication/runner_cli.py) plus paper 2's own: the
+    ESC-50-layout experiment (--dataset, --folds, --branches), --list and --out."""
+    from replication.runner_cli import table_parser
+
+    parser, targets = table_parser(
+        PROG, __doc__, figures=("3", "4", "5"), default_preset=None, raw_description=True,
+        preset_help="paper | demo | path to an experiment YAML (default: paper for tables, demo for --dataset)",
+        table_help="table I..VII (Arabic 1..7 and lower case accepted)",
+        figure_help="figure 3 (DN/DR/D-RN bars), 4/5 (t-SNE)")
+    targets.add_argument("--dataset", choices=["esc50", "esc10"],
+                         help="ESC-50-layout data set with its fold protocol (esc10 = ESC-10 subset)")
+    targets.add_argument("--list", action="store_true", help="list the tables and exit")
     parser.add_argument("--folds", type=int, nargs="+", default=None,
                         help="--dataset only: held-out test folds (default 1 2 3 4 5)")
     parser.add_argument("--branches", nargs="+", default=None, metavar="REP:NET",
                         help="--dataset only: the group's branches, e.g. logmel64:resnet mfcc:vgg")
     parser.add_argument("--out", default=None, help="--figure: PNG path; --dataset: table directory")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override an experiment field, e.g. --set data.max_train_clips=40 "
-                             "--set training_overrides.epochs=2")
     return parser
 
 
@@ -125,7 +108,7 @@ def _check_preset(preset: str) -> None:
         raise ConfigError(f"unknown preset '{preset}' (choose from {', '.join(known)} or give a .yaml path)")
 
 
-@command("python -m paper2_multirep.run", RegistryError)
+@command(PROG, RegistryError)
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 1 a regressed cell, 2 bad input (one line on stderr, docs/errors.md)."""
     args = build_parser().parse_args(argv)
@@ -135,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _check_args(args)
     table = table_by_number(args.table) if args.table else None
-    overrides = _overrides(args.set)
+    overrides = parse_overrides(args.set)
     preset = args.preset or ("demo" if args.dataset else "paper")
     _check_preset(preset)
     from paper2_multirep import tables  # heavy imports (TensorFlow) only when needed

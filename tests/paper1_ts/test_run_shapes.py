@@ -64,11 +64,17 @@ def test_checker_reports_a_missing_layer():
 
 
 @pytest.mark.parametrize("argv", [["--table", "2", "--res4-filters", "120"],
-                                  ["--table", "9"], [], ["--table", "3", "--res4-filters", "0"]])
+                                  [], ["--table", "3", "--res4-filters", "0"]])
 def test_bad_command_lines_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         run.main(argv)
     assert exc.value.code == 2
+
+
+def test_unknown_table_exits_2_with_the_shared_lookup_error(capsys):
+    # The table lookup both papers share (replication.registry.table_number): one line, exit 2.
+    assert run.main(["--table", "9"]) == 2
+    assert "paper 1 has no table '9'" in capsys.readouterr().err
 
 
 def test_module_entry_point_exit_code():
