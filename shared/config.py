@@ -146,9 +146,15 @@ def load_config(cls: type[T], *presets: str | os.PathLike) -> T:
 
 
 def to_dict(obj: Any) -> Any:
-    """A plain, YAML-safe structure (tuples become lists)."""
+    """A plain, YAML-safe structure (tuples become lists).
+
+    A dataclass may name fields that have no effect on its value in `inert_fields()`;
+    they are left out (keys hashed from this dict then ignore them).
+    """
     if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        inert = obj.inert_fields() if hasattr(obj, "inert_fields") and not isinstance(obj, type) else ()
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if f.name not in inert}
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     if isinstance(obj, Mapping):

@@ -2,7 +2,7 @@
 
 `features_tf` is a pure tf function (usable inside tf.data or a Keras layer) for all
 kinds but "cqt"; `compute_features` is what the cache calls: numpy in, numpy out,
-and it routes "cqt" through librosa (shared/features/cqt.py).
+and it routes "cqt" to numpy (shared/features/cqt.py: the kit's fast CQT, or librosa).
 
 Output layout:
 - waveform: [time, channels] (after optional pre-emphasis);
@@ -85,7 +85,7 @@ def features_tf(audio, params: FeatureParams) -> tf.Tensor:
 
 def compute_features(audio: np.ndarray, sample_rate: int, params: FeatureParams,
                      where: str = "") -> np.ndarray:
-    """Numpy entry point used by the cache; checks the rate and routes "cqt" to librosa.
+    """Numpy entry point used by the cache; checks the rate and routes "cqt" to cqt_db.
 
     Args:
       audio: float32 [time, channels].

@@ -19,6 +19,7 @@ KINDS = ("waveform", "linear_spectrogram", "log_power_spectrogram", "logmel", "m
 PADDINGS = ("center", "none", "end")
 WINDOWS = ("hann", "hamming")
 MAGNITUDE_POWERS = (1.0, 2.0)
+CQT_IMPLS = ("fast", "librosa")
 
 
 class FeatureError(ValueError):
@@ -50,6 +51,9 @@ class FeatureParams:
     cqt_bins: int = 84                   # not stated; 7 octaves (notes "paper 2 open 2")
     cqt_bins_per_octave: int = 12        # not stated (notes "paper 2 open 2")
     cqt_fmin: float | None = None        # None: C1 = 32.70 Hz (librosa default)
+    cqt_impl: str = "fast"               # "fast": one FFT per clip through a folded sparse kernel
+                                         # (shared/features/cqt_fast.py); "librosa": librosa.cqt, the
+                                         # reference (register shared-cqt-impl)
     pre_emphasis: float | None = None    # y[n] = x[n] - c*x[n-1], first sample dropped (paper 1 Table 2: 0.97)
     deltas: bool = False                 # stack static, delta, delta-delta (paper 2 Sec. IV-B)
     delta_width: int = 9                 # paper 2 Sec. IV-B "window size of 9"
@@ -121,6 +125,12 @@ class FeatureParams:
             return (self.num_frames(num_samples), audio_channels)
         return (self.num_frames(num_samples), self.num_bins, self.output_channels(audio_channels))
 
+    def inert_fields(self) -> tuple[str, ...]:
+        """Fields with no effect on this setting's output, left out of its dict (and so of
+        the feature-cache and model-store keys): a field added later stays out of the keys
+        of the settings it cannot change, so their existing entries keep matching."""
+        return () if self.kind == "cqt" else ("cqt_impl",)
+
     def replace(self, **changes) -> "FeatureParams":
         return dataclasses.replace(self, **changes)
 
@@ -140,6 +150,8 @@ class FeatureParams:
             bad(f"window '{self.window}' unknown (known: {', '.join(WINDOWS)})")
         if self.magnitude_power not in MAGNITUDE_POWERS:
             bad(f"magnitude_power must be 1 or 2, got {self.magnitude_power}")
+        if self.cqt_impl not in CQT_IMPLS:
+            bad(f"cqt_impl '{self.cqt_impl}' unknown (known: {', '.join(CQT_IMPLS)})")
         if self.pre_emphasis is not None and not 0.0 <= self.pre_emphasis < 1.0:
             bad(f"pre_emphasis must be in [0, 1) or None, got {self.pre_emphasis}")
         if self.kind == "waveform":

@@ -83,6 +83,21 @@ def test_key_changes_with_params_order_dtype_and_file_edits(examples):
     assert cache_key("toy", examples, PARAMS, "float16", key_mode="content") != content
 
 
+def test_cqt_impl_enters_the_key_of_cqt_entries_only(examples):
+    """The CQT transform (fast / librosa) changes a CQT entry's key, so an entry built by
+    one is never read for the other; for every other kind the field has no effect and
+    stays out of the key (entries made before the field existed keep matching)."""
+    from shared.config import to_dict
+
+    cqt = paper2_params("CQT", sample_rate=RATE)
+    assert cqt.cqt_impl == "fast" and to_dict(cqt)["cqt_impl"] == "fast"
+    assert (cache_key("toy", examples, cqt, "float16")
+            != cache_key("toy", examples, cqt.replace(cqt_impl="librosa"), "float16"))
+    assert "cqt_impl" not in to_dict(PARAMS)
+    assert (cache_key("toy", examples, PARAMS, "float16")
+            == cache_key("toy", examples, PARAMS.replace(cqt_impl="librosa"), "float16"))
+
+
 def test_exception_mid_build_leaves_no_entry_and_rebuild_works(tmp_path, examples, monkeypatch):
     cache = FeatureCache(tmp_path / "cache", progress=False)
     real = cache_mod.compute_features_many
