@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -174,7 +175,7 @@ def check_row_overrides(table: TableSpec, params: Paper1Params, preset: str = "c
     return lines
 
 
-@dataclass
+@dataclass(frozen=True)
 class Paper1Backend:
     """Paper 1's side of replication.runner: rows, describe, train, score.
 
@@ -186,7 +187,15 @@ class Paper1Backend:
     store: JobStore
     job_runner: Any = None
     n_classes: int = 10
-    _facts: dict | None = field(default=None, repr=False)
+
+    @cached_property
+    def facts(self) -> dict:
+        """What every record of the table carries: deviations, config fingerprint, paper
+        diff, register decisions."""
+        p = self.params
+        return {"deviations": deviations_from_paper(p), "config": config_fingerprint(p),
+                "diff": paper_diff(p),
+                "decisions": sorted(set(COMMON_DECISIONS) | set(self.table.decisions))}
 
     def rows(self) -> list[runner.Row]:
         return [runner.Row(run.name, tuple(run.systems)) for run in self.table.runs]
@@ -204,12 +213,7 @@ class Paper1Backend:
         return self.job_runner.train(ref, self.params, self.store, work_dir)
 
     def score(self, plan: "Plan", run: str, seed: int) -> RunRecord:
-        p = self.params
-        if self._facts is None:
-            self._facts = {"deviations": deviations_from_paper(p), "config": config_fingerprint(p),
-                           "diff": paper_diff(p),
-                           "decisions": sorted(set(COMMON_DECISIONS) | set(self.table.decisions))}
-        facts = self._facts
+        p, facts = self.params, self.facts
         spec = next(r for r in self.table.runs if r.name == run)
         started = now_iso()
         metrics, extra = run_metrics(plan.systems[(run, seed)], self.store, p, self.n_classes)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -109,14 +110,18 @@ def job_item(run: RunSpec) -> tuple[str, tuple[BranchSpec, ...]]:
     return ("cyclic", run.group.branches)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Paper2Backend:
     """Paper 2's side of replication.runner: rows, describe, train, score."""
     table: TableSpec
     params: ExperimentParams
     data: backend.DataContext
     runs: dict[str, RunSpec]
-    _diff: dict | None = field(default=None, repr=False)
+
+    @cached_property
+    def diff(self) -> dict:
+        """Where the settings depart from the paper preset (every record carries it)."""
+        return paper_diff(self.params)
 
     def rows(self) -> list[runner.Row]:
         return [runner.Row(run.run, (job_item(run),)) for run in self.runs.values()]
@@ -136,9 +141,7 @@ class Paper2Backend:
         return runner.Trained(outputs, info)
 
     def score(self, plan: "Plan", run: str, seed: int) -> RunRecord:
-        if self._diff is None:
-            self._diff = paper_diff(self.params)
-        return run_record(plan, self.runs[run], seed, self._diff)
+        return run_record(plan, self.runs[run], seed, self.diff)
 
 
 @dataclass(kw_only=True)
