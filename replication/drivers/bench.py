@@ -5,7 +5,8 @@
     python -m replication.drivers.bench --section features
 
 Sections (registered by name, run in registration order):
-- features: clips/s of the kit front end vs librosa on the same clips, same machine.
+- features: clips/s of the kit front end vs librosa on the same clips, same machine
+  (STFT, log-mel, MFCC, and the CQT: the kit's fast CQT vs librosa.cqt).
 - pipeline: a dummy Keras model fed by shared.pipeline from the feature cache vs the
   same model fed from in-memory arrays holding the same crops (overhead in %).
 - training: clips/s, FLOPs, % of the matmul ceiling, peak memory and XLA of the
@@ -117,9 +118,16 @@ def bench_features(ctx: BenchContext) -> dict:
         "logMel64": paper2_params("logMel64", sample_rate=rate, deltas=False),
         "logMel128+deltas": paper2_params("logMel128", sample_rate=rate),
         "MFCC": paper2_params("MFCC", sample_rate=rate, deltas=False),
+        # the kit's CQT (cqt_impl "fast", shared/features/cqt_fast.py) vs librosa.cqt
+        "CQT": paper2_params("CQT", sample_rate=rate, deltas=False),
     }
 
     def lib(p, y):
+        if p.kind == "cqt":
+            from shared.features.cqt import cqt_fmin
+            c = librosa.cqt(y, sr=rate, hop_length=p.hop_length, fmin=cqt_fmin(p),
+                            n_bins=p.cqt_bins, bins_per_octave=p.cqt_bins_per_octave)
+            return librosa.power_to_db(np.abs(c) ** 2, top_db=None)
         kw = dict(n_fft=p.fft_size, hop_length=p.hop_length, win_length=p.frame_length,
                   window=p.window)
         if p.kind == "linear_spectrogram":

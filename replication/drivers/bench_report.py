@@ -222,6 +222,11 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
                          f"(the kit's build) | {now['one_pass_parallel']:.1f} |")
         parts = ", ".join(f"{k} {v:.3f}" for k, v in cache["seconds_per_clip"].items())
         lines += ["", f"Seconds per clip, each representation alone: {parts}."]
+        ref = cache.get("reference_seconds_per_clip", {}).get("p2_CQT_librosa")
+        if ref and cache["seconds_per_clip"].get("p2_CQT"):
+            lines[-1] += (f" The CQT through librosa.cqt (cqt_impl librosa, the reference; not part "
+                          f"of the build): {ref:.3f}, {ref / cache['seconds_per_clip']['p2_CQT']:.1f}x "
+                          "the kit's fast CQT.")
     return "\n".join(lines) + "\n"
 
 

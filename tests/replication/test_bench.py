@@ -18,7 +18,7 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
     assert report["source"].startswith("generated")
     assert list(report["sections"]) == list(bench.SECTIONS)
     cases = report["sections"]["features"]["cases"]
-    assert set(cases) >= {"logMel64", "MFCC", "p2 mel kinds, one pass"}
+    assert set(cases) >= {"logMel64", "MFCC", "CQT", "p2 mel kinds, one pass"}
     for case in cases.values():
         assert case["kit_clips_per_s"] > 0 and case["librosa_clips_per_s"] > 0
         assert case["ratio"] == pytest.approx(case["kit_clips_per_s"] / case["librosa_clips_per_s"])
@@ -35,6 +35,9 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
         2 * 502 * feats["filterbank_nonzero_weights"])
     assert feats["matmul_gflops_per_s"] > 0
     assert feats["fft_only_ratio_bound"] > feats["fft_filterbank_ratio_bound"] > 0
+    cache = report["sections"]["training"]["dcase_feature_cache"]
+    assert cache["reference_seconds_per_clip"]["p2_CQT_librosa"] > 0     # librosa's CQT, beside the kit's
+    assert "p2_CQT_librosa" not in cache["seconds_per_clip"]               # not part of the build's sum
     pipe = report["sections"]["pipeline"]
     assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
     assert "overhead" in capsys.readouterr().out
