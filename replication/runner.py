@@ -53,10 +53,12 @@ class JobRef:
 @dataclass
 class Trained:
     """What a backend's train() returns: arrays for outputs.npz, JSON-able info, and
-    optionally a function writing the weights file (JobStore.save)."""
+    optionally functions writing the weights file and further files into the entry
+    (JobStore.save: save_weights, save_files)."""
     outputs: Mapping[str, Any]
     info: Mapping[str, Any]
     save_weights: Callable[[Path], None] | None = None
+    save_files: Callable[[Path], Sequence[str]] | None = None
 
 
 class Backend(Protocol):
@@ -143,7 +145,7 @@ def train_job(plan: Plan, backend: Backend, job: Any, log: Log = print) -> None:
     trained = backend.train(job, work, log)
     # publishing the entry removes the work folder (JobStore.save)
     plan.store.save(job.key, job.description, trained.outputs, trained.info,
-                    save_weights=trained.save_weights)
+                    save_weights=trained.save_weights, save_files=trained.save_files)
 
 
 def train_pending(plan: Plan, backend: Backend, log: Log = print) -> None:

@@ -7,8 +7,10 @@ are Table 1, Table 6 "W/O TS" and Table 4's 10 s teachers; paper 2's independent
 ResNet on logMel64 appears in four FSDKaggle tables) is therefore trained once, and a
 killed table run resumes at job granularity.
 
-Layout: <root>/<key>/{job.json, outputs.npz[, model.weights.h5]}. job.json lists the
-files the entry holds; an entry is written under a temporary name and renamed when
+Layout: <root>/<key>/{job.json, outputs.npz[, model.weights.h5][, more files]}: paper 2
+adds branch_<i>.keras (each branch with its front end, shared/classifier.py) and every job
+its TensorBoard curves (tensorboard/, shared/tensorboard.py). job.json lists the files
+the entry holds; an entry is written under a temporary name and renamed when
 complete, so a crash never leaves an entry that looks finished; the staging folder
 (`.<key>.<pid>-*`) a killed save leaves is removed by the next save of that job.
 
@@ -30,7 +32,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -83,7 +85,8 @@ class JobStore:
 
     def save(self, key: str, description: Mapping[str, Any], outputs: Mapping[str, np.ndarray],
              info: Mapping[str, Any],
-             save_weights: Callable[[Path], None] | None = None) -> Path:
+             save_weights: Callable[[Path], None] | None = None,
+             save_files: Callable[[Path], Sequence[str]] | None = None) -> Path:
         """Writes one finished job atomically (temp dir + rename); replaces an older entry.
 
         Another process that finishes the same job (same key, so the same description)
@@ -94,6 +97,9 @@ class JobStore:
           info: JSON-able facts (history, timings) kept beside the description.
           save_weights: if given, called with the weights path inside the temporary
             directory (e.g. `model.save_weights`); it must create that file.
+          save_files: if given, called with the temporary directory; writes further files
+            there and returns their paths relative to it (listed in job.json, each must
+            exist: a missing one is an error naming it).
         """
         with_weights = save_weights is not None
         clean_stale(self.root, [f".{key}."])      # what a killed save of this job left
@@ -105,6 +111,12 @@ class JobStore:
                 if not (tmp / WEIGHTS).is_file():
                     raise RuntimeError(f"{tmp / WEIGHTS}: save_weights wrote no file")
                 files.append(WEIGHTS)
+            if save_files is not None:
+                for name in save_files(tmp):
+                    name = Path(name).as_posix()
+                    if not (tmp / name).is_file():
+                        raise RuntimeError(f"{tmp / name}: save_files listed a file it did not write")
+                    files.append(name)
             np.savez(tmp / OUTPUTS, **{k: np.asarray(v) for k, v in outputs.items()})
             payload = {"key": key, "files": files, "description": dict(description),
                        "info": dict(info)}
@@ -163,6 +175,10 @@ class JobStore:
     def close_work(self, key: str) -> None:
         """Removes the job's work folder (its entry is in the store)."""
         shutil.rmtree(self.work_path(key), ignore_errors=True)
+
+    def files(self, key: str) -> list[str]:
+        """The files a finished entry holds (job.json's list), [] when there is no entry."""
+        return list(self._files(key) or []) if self.has(key) else []
 
     def weights_path(self, key: str) -> Path:
         """Path of a finished entry's weights file.

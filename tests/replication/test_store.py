@@ -86,3 +86,21 @@ def test_a_killed_save_leftover_is_removed_by_the_next_save_of_that_job(tmp_path
     assert f"removed stale staging folder {leftover}" in capsys.readouterr().out
     assert not leftover.exists() and live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "k"]
+
+
+def test_extra_files_are_listed_and_required(tmp_path):
+    store = JobStore(tmp_path)
+
+    def extra(tmp):
+        (tmp / "branch_0.keras").write_bytes(b"m")
+        (tmp / "tb").mkdir()
+        (tmp / "tb" / "events.x").write_bytes(b"e")
+        return ["branch_0.keras", "tb/events.x"]
+
+    store.save("k", {}, {"y": np.zeros(1)}, {}, save_files=extra)
+    assert store.files("k") == ["outputs.npz", "branch_0.keras", "tb/events.x"]
+    (tmp_path / "k" / "tb" / "events.x").unlink()
+    assert not store.has("k") and store.files("k") == []
+    with pytest.raises(RuntimeError, match="ghost.keras"):
+        store.save("k2", {}, {"y": np.zeros(1)}, {}, save_files=lambda tmp: ["ghost.keras"])
+    assert not store.has("k2")
