@@ -67,8 +67,9 @@ def _train(path: str, value) -> dict:
     return {"training_overrides": out}
 
 
-def _code(switch, value):
-    return Flip(switch, "code", None, "VII", "paper2", value=value)
+def _code(switch, value, table="VII", representations=()):
+    """`representations`: the only ones whose jobs' keys must change (default: every job)."""
+    return Flip(switch, "code", None, table, "paper2", changed=representations, value=value)
 
 
 DISTILLED = dict(changed=("cyclic",), same=("independent",))   # read only by distillation
@@ -121,6 +122,8 @@ FLIPS: dict[str, tuple[Flip, ...]] = {
     "p2-cqt": tuple(_code(name, value) for name, value in (
         ("cqt_bins", 72), ("cqt_bins_per_octave", 24), ("cqt_fmin", 50.0), ("hop_seconds", 0.02))),
     "p2-deltas": (_code("deltas", False), _code("delta_width", 5)),
+    # Table V: logMel and CQT jobs; only the CQT ones depend on the transform
+    "shared-cqt-impl": (_code("cqt_impl", "librosa", "V", representations=("cqt",)),),
     "p2-kl-direction": (
         _p2("cyclic.kl_direction", _train("cyclic.kl_direction", "reverse"), **DISTILLED),
         _p2("cyclic.t_squared", _train("cyclic.t_squared", True), **DISTILLED),
@@ -302,7 +305,18 @@ def _check_p2_code(entry, flip, tmp_path, monkeypatch):
     monkeypatch.setattr(table_backend, "feature_params", flipped)
     keys_flipped = _p2_keys(_p2_params(), flip.table, tmp_path)
     assert keys.keys() == keys_flipped.keys()
-    assert all(keys[k] != keys_flipped[k] for k in keys), f"{entry}: {flip.switch} does not reach the store key"
+    if not flip.changed:
+        assert all(keys[k] != keys_flipped[k] for k in keys), f"{entry}: {flip.switch} does not reach the store key"
+        return
+
+    def uses(key):   # the job has a branch on one of flip.changed ("<network>_<representation>")
+        return any(b.rsplit("_", 1)[1] in flip.changed for b in key[1].split(" + "))
+    assert any(uses(k) for k in keys) and not all(uses(k) for k in keys), f"{entry}: table {flip.table}"
+    for k in keys:
+        if uses(k):
+            assert keys[k] != keys_flipped[k], f"{entry}: {flip.switch} does not reach the key of {k}"
+        else:
+            assert keys[k] == keys_flipped[k], f"{entry}: {flip.switch} retrains {k} needlessly"
 
 
 def _check_process(entry, flip):
