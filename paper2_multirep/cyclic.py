@@ -290,6 +290,7 @@ class CyclicDistiller:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.log = log
         self.history: list[dict] = []
+        self._tensorboard = None                       # shared.tensorboard.ScalarLog while run() trains
         self.last_soft_labels: list[np.ndarray] = []   # P_i of the latest fusion (inspection/tests)
         # Negative control: stored row n = P_bar of clip signal_order[n] (None: the clip's own)
         self.signal_order = (controls.derangement(self.num_train_clips, seed)
@@ -355,6 +356,8 @@ class CyclicDistiller:
         if not all(math.isfinite(row[k]) for k in ("loss", "ce", "kl")):
             raise FloatingPointError(f"branch {i} ({self.data[i].name}): non-finite loss in {row}")
         self.history.append(row)
+        if self._tensorboard is not None:               # reads the row; training is untouched
+            self._tensorboard.rows([row], series="branch", step="pass")
 
     def fuse(self) -> np.ndarray:
         """Information fusion: P_i of every branch and P_bar = mean_i P_i (Eq. 2-3) -> [N, C].
@@ -399,10 +402,14 @@ class CyclicDistiller:
 
         Returns the history: one row per (branch, pass) with cycle, phase, lr, loss, ce, kl
         (after a resume also the rows of the passes before it, kept in history.json
-        beside the checkpoints).
+        beside the checkpoints). With a checkpoint_dir, every pass's row is also written
+        as TensorBoard scalars to <checkpoint_dir>/tensorboard (branch_<i>/loss, ce, kl,
+        lr at step = the branch's pass; shared/tensorboard.py) as it is trained.
         """
         manager = None
         if checkpoint_dir:
+            from shared.tensorboard import LOG_DIR, ScalarLog
+            self._tensorboard = ScalarLog(Path(checkpoint_dir) / LOG_DIR)
             state = self.state_checkpoint()     # one object: its save counter numbers the checkpoints
             manager = tf.train.CheckpointManager(state, checkpoint_dir, max_to_keep)
             if manager.latest_checkpoint:
@@ -410,10 +417,15 @@ class CyclicDistiller:
                 self._restore_history(checkpoint_dir)
                 self.log(f"resumed from {manager.latest_checkpoint} at step {int(self.cycle.numpy())}, "
                          f"phase {PHASE_NAMES[int(self.phase.numpy())]}")
-        if self.independent:
-            self._run_independent(manager)
-        else:
-            self._run_cyclic(manager)
+        try:
+            if self.independent:
+                self._run_independent(manager)
+            else:
+                self._run_cyclic(manager)
+        finally:
+            if self._tensorboard is not None:
+                self._tensorboard.close()
+                self._tensorboard = None
         return self.history
 
     def _run_independent(self, manager) -> None:
