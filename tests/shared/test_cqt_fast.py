@@ -55,7 +55,7 @@ def _diff(ours: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 def test_same_transform_as_librosa_without_its_approximations(clips):
     # hop 221 is odd, so librosa never resamples; sparsity=0 keeps its whole kernel
-    for name, x in clips[:4]:
+    for name, x in clips[:2]:                       # librosa at the full rate is slow: 2 clips
         ref = librosa.cqt(x[:, 0], sr=22050, hop_length=221, fmin=C1_HZ, n_bins=84,
                           bins_per_octave=12, sparsity=0)
         ours = cqt_fast(x, 22050, 221, C1_HZ, 84, 12)[0]
