@@ -154,16 +154,19 @@ def cqt_fast(audio: np.ndarray, sample_rate: int, hop: int, fmin: float, n_bins:
     num_samples, channels = audio.shape
     kernel = cqt_kernel(sample_rate, hop, float(fmin), n_bins, bins_per_octave)
     m, lead, step = kernel.block_frames, kernel.lead_frames, kernel.step_frames
+    length = kernel.block_length
     frames = 1 + num_samples // hop
     n_blocks = -(-frames // step)
-    extended = np.zeros(((n_blocks * step + m) * hop, channels), np.float32)  # zero-extended clip
-    extended[lead * hop: lead * hop + num_samples] = audio
-    blocks = np.empty((kernel.block_length, n_blocks, channels), np.float32)  # [M * hop, blocks, channels]
+    by_channel = np.ascontiguousarray(audio.T)                              # [channels, time]
+    blocks = np.zeros((n_blocks, channels, length), np.float32)             # [blocks, channels, M * hop]
     for i in range(n_blocks):
-        blocks[:, i] = extended[i * step * hop: i * step * hop + kernel.block_length]
-    spectrum = scipy.fft.rfft(blocks.reshape(kernel.block_length, -1), axis=0)  # [M*hop/2+1, blocks*channels]
-    folded = kernel.matrix @ spectrum                                       # [n_bins * M, blocks * channels]
+        start = (i * step - lead) * hop                                     # clip sample at block sample 0
+        a, b = max(start, 0), min(start + length, num_samples)
+        if b > a:
+            blocks[i, :, a - start: b - start] = by_channel[:, a:b]
+    spectrum = scipy.fft.rfft(blocks.reshape(n_blocks * channels, length))  # [blocks * channels, M*hop/2+1]
+    folded = kernel.matrix @ spectrum.T                                     # [n_bins * M, blocks * channels]
     folded = folded.reshape(n_bins, m, n_blocks, channels)                  # [n_bins, M, blocks, channels]
     response = scipy.fft.ifft(folded, axis=1)[:, lead: lead + step]        # [n_bins, step, blocks, channels]
     out = response.transpose(3, 0, 2, 1).reshape(channels, n_bins, n_blocks * step)
-    return np.ascontiguousarray(out[:, :, :frames]).astype(np.complex64)    # [channels, n_bins, frames]
+    return np.ascontiguousarray(out[:, :, :frames], dtype=np.complex64)     # [channels, n_bins, frames]
