@@ -27,6 +27,8 @@ A demo reference stores, per run, the config fingerprint (replication/fingerprin
 the runs it was recorded from; records whose own fingerprint (extra["config"]) differs
 get "no reference" with the reason "config differs: <keys>" (row.reason and a note):
 a reference says nothing about another configuration.
+Records of a rehearsal (replication/rehearsal.py) are compared too; their rows are
+labelled and never count as a regression.
 The exit status is 1 iff any cell regressed (2 for bad input: one line on stderr,
 `python -m replication.check: error: ...`, docs/errors.md).
 """
@@ -48,6 +50,7 @@ from replication.band import ALPHA, MIN_SEEDS, Pooled, demo_band, pooled_sd
 from replication.fingerprint import common_config, config_mismatch, record_config
 from replication.published import METRICS, Published, PublishedError, load_published, repo_root
 from replication.records import RecordError, RunRecord, find_records, host_summary, now_iso
+from replication.rehearsal import NOTE, is_rehearsal
 from shared.cli import command
 from shared.config import atomic_write_text
 
@@ -87,6 +90,7 @@ class CheckRow:
     records: tuple[str, ...] = ()
     reason: str = ""                    # why there is no reference ("config differs: ...")
     band: str = ""                      # demo cells: how the band was derived (replication/band.py)
+    rehearsal: bool = False             # records of a rehearsal (replication/rehearsal.py): shown, never a regression
 
 
 @dataclass
@@ -97,7 +101,8 @@ class CheckReport:
 
     @property
     def regressed(self) -> list[CheckRow]:
-        return [r for r in self.rows if r.verdict == "regressed"]
+        """Regressed rows, rehearsal rows excepted (their verdicts are shown, not counted)."""
+        return [r for r in self.rows if r.verdict == "regressed" and not r.rehearsal]
 
     @property
     def exit_code(self) -> int:
@@ -298,6 +303,7 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
                              f"set is checked against the {kind} reference; --reference {reference} does "
                              "not apply (demo runs are never compared with the papers' numbers)")
         faithful = all(rec.faithful for _, rec in group)
+        rehearsal = any(is_rehearsal(rec) for _, rec in group)
         deviations = tuple(sorted({d for _, rec in group for d in rec.deviations}))
         paths = tuple(p for p, _ in group)
         refs: dict[str, dict[str, Any]] = {}     # metric -> {value, abs_tol, source[, stats, pooled]}
@@ -350,7 +356,8 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
             mean, std = mean_std(values)
             base = dict(table=table, run=run, metric=metric, preset=preset, mean=round(mean, 6),
                         std=round(std, 6), n=len(values), values=tuple(values), seeds=tuple(seeds),
-                        faithful=faithful, deviations=deviations, records=paths, reason=reason)
+                        faithful=faithful, deviations=deviations, records=paths, reason=reason,
+                        rehearsal=rehearsal)
             if metric not in refs:
                 report.rows.append(CheckRow(verdict="no reference", reference_kind=None, reference=None,
                                             reference_source="", **base))
@@ -393,6 +400,9 @@ def check_records(records: Iterable[RunRecord | tuple[Any, RunRecord]], referenc
     for table, (own, ref_host) in sorted(hosts.items()):
         report.notes.append(f"{table} regressed against the demo reference. This machine: "
                             f"{host_summary(own)}. Reference recorded on: {host_summary(ref_host)}.")
+    if any(r.rehearsal for r in report.rows):
+        report.notes.insert(0, f"{NOTE}. Their verdicts are labelled [rehearsal] and never count as a "
+                               "regression (exit status 0).")
     if any(r.reference_kind == "demo" for r in report.rows) or any(p == "demo" for (_, _, p) in groups):
         report.notes.insert(0, "Demo-preset runs are compared with the kit's own recorded demo results "
                                "(data/reference/demo), NOT with the papers' published numbers.")

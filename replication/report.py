@@ -61,7 +61,8 @@ def _reference(row: Mapping[str, Any]) -> str:
 
 
 def _verdict(row: Mapping[str, Any]) -> str:
-    return row["verdict"] + ("" if row.get("faithful", True) else " [not faithful]")
+    return (row["verdict"] + ("" if row.get("faithful", True) else " [not faithful]")
+            + (" [rehearsal]" if row.get("rehearsal") else ""))
 
 
 CHECK_HEADERS = ("table", "run", "metric", "reference", "achieved mean ± std", "n", "delta", "band ±", "verdict")

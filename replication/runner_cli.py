@@ -8,7 +8,7 @@ options and one table lookup (replication.registry.table_number).
 
 Common options: exactly one target (--table N, --figure N, or a target the paper adds),
 --preset, --seeds N, --data-root DIR, --results DIR, --overwrite, --dry-run, --no-estimate,
---set KEY=VALUE (alias --opt; repeatable; dotted keys, values read as YAML scalars).
+--rehearse (replication/rehearsal.py), --set KEY=VALUE (alias --opt; repeatable; dotted keys, values read as YAML scalars).
 Nothing here imports TensorFlow or a paper package, so `--help` stays instant.
 """
 
@@ -18,6 +18,7 @@ import argparse
 from typing import Any, Mapping, Sequence
 
 from replication.registry import table_number
+from replication.rehearsal import REHEARSAL_STEPS
 from shared.cli import UsageError
 
 __all__ = ["explicit_keys", "lookup_table", "parse_overrides", "table_parser"]
@@ -52,6 +53,11 @@ def table_parser(prog: str, description: str, *, figures: Sequence[str], preset_
     parser.add_argument("--dry-run", action="store_true", help="print the resolved plan, train nothing")
     parser.add_argument("--no-estimate", action="store_true",
                         help="skip the measured time estimate (no timed training step first)")
+    parser.add_argument("--rehearse", action="store_true",
+                        help="rehearsal: the preset at full size on generated data in the real format, "
+                             f"{REHEARSAL_STEPS} steps per epoch, 1 epoch (paper 2: 1 cycle); results "
+                             "under results/rehearsal, verdicts labelled and never a regression "
+                             "(replication/rehearsal.py)")
     parser.add_argument("--set", "--opt", dest="set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preset field (repeatable; dotted keys, YAML values), "
                              "e.g. --set data.cache_root=/tmp/cache")
