@@ -105,7 +105,8 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         hint = " (generate it with `python -m replication.data prepare demo`)" if name == "demo" else \
             f" (get it with `python -m replication.data prepare {name}`)"
         raise FileNotFoundError(f"data set root {root} does not exist{hint}")
-    splits = module.load_splits(root, **options)
+    # rehearsal data (replication/rehearsal.py) is read only in the loaders' rehearsal mode
+    splits = module.load_splits(root, **options, **({"rehearsal": True} if params.data.rehearsal else {}))
     if name in ("esc50", "esc10"):
         train_split, test_split = f"fold{options['test_fold']}_train", f"fold{options['test_fold']}_test"
     elif name == "fsdkaggle2018":
@@ -124,6 +125,9 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         deviations.append(f"training split cut to {len(train)} clips")
     if params.data.max_eval_clips:
         deviations.append(f"test split cut to {len(test)} clips")
+    if params.data.rehearsal:
+        options = {**options, "rehearsal": True}       # store key: never shared with real data
+        deviations.append("rehearsal data (generated clips in the real format), not the official set")
     spec_options = {}
     if name == "fsdkaggle2018":
         spec_options["verified_only"] = params.data.verified_only
@@ -204,8 +208,8 @@ def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
 
 def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
               data: DataContext, log: Callable[[str], None] = print,
-              checkpoint_dir: str | Path | None = None) -> tuple[dict, dict]:
-    """Trains one job; returns (outputs, info).
+              checkpoint_dir: str | Path | None = None) -> tuple[dict, dict, Callable]:
+    """Trains one job; returns (outputs, info, save_files).
 
     checkpoint_dir: the job's work folder (tables.execute_job passes
       <results>/paper2/_store/.work-<key>/, replication.store.JobStore.open_work). The
@@ -221,6 +225,11 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     info: "faithful", "deviations", "decisions", "started", "history" (every row of the
       run, one per (branch, pass), a few floats each: replication/claims_curves.py reads
       the loss curves from it).
+    save_files(entry_dir) -> file names (replication.store.JobStore.save): writes each
+      branch with its front end as branch_<i>.keras (shared.classifier.AudioClassifier:
+      FeatureParams, crops, the training split's normalisation, class names; what
+      `python -m paper2_multirep.predict` loads) and the job's TensorBoard curves
+      (tensorboard/: per pass loss, ce, kl, lr of every branch; final test metrics).
     """
     import keras
     from paper2_multirep.branches import build_branch
@@ -236,7 +245,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     strategy = make_strategy(params.distribute)
     num_classes = len(data.classes)
     crop, hop = params.data.crop_frames, params.data.eval_hop_frames
-    models, branch_data, tests, notes, faithful = [], [], [], [], True
+    models, branch_data, tests, notes, faithful, fronts = [], [], [], [], True, []
     first_params = None
     entries = cache_entries([b.representation for b in branches], params, data)
     for i, branch in enumerate(branches):
@@ -245,6 +254,12 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
         batch = train_p.optim.batch_size
         train_entry, test_entry = entries[branch.representation]
         norm = band_statistics(train_entry)       # per-(bin, channel) stats of the TRAINING split
+        fronts.append({"features": to_dict(feature_params(branch.representation, data.spec.sample_rate)),
+                       "crop_frames": crop, "hop_frames": hop, "feature_dtype": params.data.cache_dtype,
+                       "mean": norm[0], "std": norm[1],
+                       "about": {"branch": i, "representation": branch.representation,
+                                 "network": branch.network, "kind": kind, "seed": seed,
+                                 "dataset": data.name, "channels": data.spec.channels}})
 
         def train_ds(pass_index, entry=train_entry, norm=norm, i=i, batch=batch):
             return make_dataset(entry, num_classes, batch_size=batch, shuffle=True,
@@ -278,7 +293,20 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     info = {"faithful": faithful, "deviations": notes, "started": started,
             "history": [{k: (float(v) if isinstance(v, (float, np.floating)) else v)
                          for k, v in row.items()} for row in (history or [])]}
-    return outputs, info
+
+    def save_files(entry: Path) -> list[str]:
+        from shared.classifier import AudioClassifier
+        from shared.tensorboard import LOG_DIR, write_history
+        files = []
+        for i, (model, front) in enumerate(zip(models, fronts)):
+            name = f"branch_{i}.keras"
+            AudioClassifier(model, classes=data.classes, name=f"classifier_{i}", **front).save(entry / name)
+            files.append(name)
+        final = {f"{k}_b{i}": v for i in range(len(outs))
+                 for k, v in metrics(outputs[f"probs_{i}"], outputs["labels"]).items()}
+        return files + write_history(entry / LOG_DIR, info["history"], "branch", "pass", final)
+
+    return outputs, info, save_files
 
 
 def crop_shape(representation: str, params: ExperimentParams, data: DataContext) -> tuple[int, int, int]:

@@ -135,10 +135,10 @@ class Paper2Backend:
 
     def train(self, job: Job, work_dir: Path, log: Callable[[str], None]) -> runner.Trained:
         start = time.time()
-        outputs, info = backend.train_job(job.kind, job.branches, job.seed, self.params, self.data,
-                                          log=log, checkpoint_dir=work_dir)
+        outputs, info, save_files = backend.train_job(job.kind, job.branches, job.seed, self.params,
+                                                      self.data, log=log, checkpoint_dir=work_dir)
         info = {**info, "seconds": round(time.time() - start, 1), "finished": now_iso()}
-        return runner.Trained(outputs, info)
+        return runner.Trained(outputs, info, save_files=save_files)
 
     def score(self, plan: "Plan", run: str, seed: int) -> RunRecord:
         return run_record(plan, self.runs[run], seed, self.diff)
@@ -275,7 +275,11 @@ def run_record(plan: Plan, run: RunSpec, seed: int, diff: dict) -> RunRecord:
                "job": job.key, "branches": reported_branches(run),
                "test_clips": int(len(labels)),
                "job_seconds": info.get("seconds"), "test_split": plan.data.test_split,
-               "config": run_fingerprint(job), "paper_diff": diff},
+               "config": run_fingerprint(job), "paper_diff": diff,
+               **({"rehearsal": {"steps_per_pass": backend.training_params(plan.params).optim.steps_per_pass,
+                                 "data_root": str(plan.data.root),
+                                 "branches_faithful": bool(info.get("faithful", True))}}
+                  if plan.params.data.rehearsal else {})},
         started=info.get("started", ""), finished=info.get("finished", ""))
 
 
