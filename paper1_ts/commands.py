@@ -38,6 +38,10 @@ def params_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = No
     if args.results is not None:
         changes["results_root"] = args.results
     params = resolve_params(args.preset, changes)
+    if getattr(args, "rehearse", False):      # replication/rehearsal.py; --set still applies on top
+        from paper1_ts.rehearsal import rehearsal_params
+        params = rehearsal_params(params, args.results, args.data_root,
+                                  generate=not getattr(args, "dry_run", False))
     overrides = parse_overrides(getattr(args, "set", None) or [])
     if overrides:
         params = override(params, overrides, source="--set")
@@ -89,7 +93,19 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
         return fail(PROG, err)
     print(f"{table.name}: {len(outcome.records)} record(s) in {params.results_root}, "
           f"{outcome.seconds:.1f} s")
+    if getattr(args, "rehearse", False):
+        _rehearsal_cost(args, table, params, step)
     return outcome.exit_code
+
+
+def _rehearsal_cost(args: argparse.Namespace, table, params, step: dict[str, float]) -> None:
+    """The end of a rehearsal: the table's cost at paper scale from the measured steps."""
+    from paper1_ts.params import resolve_params
+    from paper1_ts.rehearsal import cost_text
+    if not step:
+        print("rehearsal cost: no step measured (--no-estimate, or every model already in the store)")
+        return
+    print(cost_text(table, params, resolve_params(args.preset), preset_name(args), step))
 
 
 def run_figure(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> int:

@@ -103,7 +103,9 @@ class DataContext:
                 and not module.is_complete(self.root, module.DemoParams()):
             print(f"data: generating the demo data set in {self.root}")
             module.generate(self.root)
-        splits = module.load_splits(self.root)
+        # rehearsal data (replication/rehearsal.py) is read only in the loaders' rehearsal mode
+        splits = module.load_splits(self.root, rehearsal=True) if params.data.rehearsal \
+            else module.load_splits(self.root)
         for name in (params.data.train_split, params.data.eval_split):
             if name not in splits:
                 raise DatasetError(f"{self.root}: no split '{name}' (splits: {', '.join(splits)})")

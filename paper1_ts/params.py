@@ -42,6 +42,11 @@ class DataParams:
     cache_dtype: str = "float16"          # feature cache storage; not stated, see register p1-demo-preset
     cache_workers: int = 0                # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
     auto_prepare_demo: bool = True        # generate the demo data set when it is missing (demo only)
+    rehearsal: bool = False               # read generated rehearsal data (--rehearse, replication/rehearsal.py)
+
+    def inert_fields(self) -> tuple[str, ...]:
+        """rehearsal is left out of dicts and store keys while off (existing keys hold)."""
+        return () if self.rehearsal else ("rehearsal",)
 
     def __post_init__(self):
         for name in ("train_per_class", "eval_per_class", "cache_workers"):

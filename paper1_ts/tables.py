@@ -219,6 +219,8 @@ class Paper1Backend:
         metrics, extra = run_metrics(plan.systems[(run, seed)], self.store, p, self.n_classes)
         extra.update(plan_preset=self.preset, store=str(self.store.root), config=facts["config"],
                      paper_diff=facts["diff"])
+        if p.data.rehearsal:                 # replication/rehearsal.py: checked, never a regression
+            extra["rehearsal"] = {"steps_per_epoch": p.train.steps_per_epoch, "data_root": p.data.root}
         return RunRecord(
             table=self.table.name, run=run, preset=self.preset, seed=seed, metrics=metrics,
             published_cell={"table": self.table.number, "row": spec.row, "column": spec.column},
