@@ -50,12 +50,16 @@ class ScalarLog:
                              metadata=_scalar_metadata())
 
     def rows(self, rows: Iterable[Mapping], series: str | None, step: str,
-             curves: Iterable[str] = CURVES) -> None:
-        """One point per curve of each history row: tag `<series>_<row[series]>/<curve>`
-        (or `<curve>` when series is None) at step row[step]; missing curves are skipped."""
+             curves: Iterable[str] | None = CURVES) -> None:
+        """One point per curve of each history row at step row[step]: tag
+        `<series>_<row[series]>/<curve>` (`<row[series]>/<curve>` when that value is a
+        string, `<curve>` when series is None); missing or non-numeric curves are skipped;
+        curves None: every numeric entry of the row but series and step."""
         for row in rows:
-            prefix = "" if series is None else f"{series}_{row[series]}/"
-            for name in curves:
+            prefix = "" if series is None else (
+                f"{row[series]}/" if isinstance(row[series], str) else f"{series}_{row[series]}/")
+            names = [k for k in row if k not in (series, step)] if curves is None else curves
+            for name in names:
                 value = row.get(name)
                 if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
                     self.scalar(f"{prefix}{name}", value, row[step])
@@ -82,12 +86,13 @@ class ScalarLog:
 
 
 def write_history(logdir: str | os.PathLike, history: Iterable[Mapping], series: str | None,
-                  step: str, final: Mapping[str, float | None] | None = None) -> list[str]:
+                  step: str, final: Mapping[str, float | None] | None = None,
+                  curves: Iterable[str] | None = CURVES) -> list[str]:
     """Writes a job's whole history (and final metrics) into a fresh log folder; returns
     the event files written, relative to logdir's parent (for a store entry's file list)."""
     logdir = Path(logdir)
     with ScalarLog(logdir) as log:
-        log.rows(history, series, step)
+        log.rows(history, series, step, curves)
         if final:
             log.final(final)
     return sorted(p.relative_to(logdir.parent).as_posix() for p in logdir.rglob("events.out.tfevents.*"))

@@ -29,3 +29,11 @@ def test_rows_without_series_and_a_missing_log(tmp_path):
     assert got["loss"] == [(0, 2.0), (1, 1.5)] and got["lr"] == [(1, pytest.approx(0.001))]
     with pytest.raises(FileNotFoundError, match="no TensorBoard event file"):
         read_scalars(tmp_path / "empty")
+
+
+def test_string_series_and_every_numeric_curve(tmp_path):
+    rows = [{"step": "step1", "epoch": 0, "loss": 3.0, "ts_output_loss": 0.5, "note": "x"},
+            {"step": "step2", "epoch": 0, "loss": 2.0}]
+    write_history(tmp_path / "tb", rows, "step", "epoch", curves=None)
+    got = read_scalars(tmp_path / "tb")
+    assert got == {"step1/loss": [(0, 3.0)], "step1/ts_output_loss": [(0, 0.5)], "step2/loss": [(0, 2.0)]}
