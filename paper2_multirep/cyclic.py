@@ -344,7 +344,10 @@ class CyclicDistiller:
         """One pass of branch i over its training data."""
         trainer = self.trainers[i]
         pass_index = int(self.passes[i].numpy())
-        data = distribute_input(pass_of(self.data[i].train_dataset(pass_index)), self.strategy)
+        data = pass_of(self.data[i].train_dataset(pass_index))
+        if self.params.optim.steps_per_pass:            # a rehearsal's capped pass (replication/rehearsal.py)
+            data = data.take(self.params.optim.steps_per_pass)
+        data = distribute_input(data, self.strategy)
         hist = trainer.fit(data, epochs=1,
                            shuffle=False, verbose=self.params.optim.verbose)
         # BatchNorm moving statistics: one copy per replica under a strategy; make them equal

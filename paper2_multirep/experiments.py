@@ -224,6 +224,11 @@ class DataParams:
     cache_root: str = ""            # feature cache; "" = $KD_FEATURE_CACHE, else data/cache in the checkout (shared/paths.py)
     cache_dtype: str = "float16"    # stored feature precision
     cache_workers: int = 0          # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
+    rehearsal: bool = False         # read generated rehearsal data (--rehearse, replication/rehearsal.py)
+
+    def inert_fields(self) -> tuple[str, ...]:
+        """rehearsal is left out of dicts (and the paper diff) while off."""
+        return () if self.rehearsal else ("rehearsal",)
 
     def __post_init__(self) -> None:
         for name in ("crop_frames", "eval_hop_frames"):

@@ -70,9 +70,16 @@ class OptimParams:
     epochs: int = 150                # Sec. IV-C, Q of Algorithm 1; what it counts: register p2-epoch-accounting
     jit_compile: bool = False        # XLA for the train step (speed only)
     verbose: int = 0                 # keras fit verbosity
+    steps_per_pass: int = 0          # 0 = every batch of a pass; n > 0 = at most n steps (--rehearse only)
+
+    def inert_fields(self) -> tuple[str, ...]:
+        """steps_per_pass is left out of dicts and store keys while 0 (existing keys hold)."""
+        return () if self.steps_per_pass else ("steps_per_pass",)
 
     def __post_init__(self) -> None:
         _choice("OptimParams", "schedule", self.schedule, SCHEDULES)
+        if self.steps_per_pass < 0:
+            raise ConfigError(f"OptimParams.steps_per_pass must be >= 0, got {self.steps_per_pass}")
         if self.learning_rate <= 0:
             raise ConfigError(f"OptimParams.learning_rate must be > 0, got {self.learning_rate}")
         if not 0.0 <= self.momentum < 1.0:

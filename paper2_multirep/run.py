@@ -80,6 +80,8 @@ def _check_args(args: argparse.Namespace) -> None:
     """
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.dataset and args.rehearse:
+        raise UsageError("--rehearse applies to --table and --figure (the paper presets), not --dataset")
     if not args.dataset:
         for option, value in (("--folds", args.folds), ("--branches", args.branches)):
             if value is not None:
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     _check_preset(preset)
     from paper2_multirep import tables  # heavy imports (TensorFlow) only when needed
     params = tables.resolve_params(preset, overrides)
+    if args.rehearse and (table is not None or args.figure):
+        return _rehearse(args, table, params)
     route_worker_outputs(args, params)
     if table is not None:
         outcome = tables.run_table(table, params, seeds=args.seeds, data_root=args.data_root,
@@ -143,6 +147,38 @@ def main(argv: list[str] | None = None) -> int:
                 out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
                 estimate=not args.no_estimate)
     return 0
+
+
+def _rehearse(args: argparse.Namespace, table, params) -> int:
+    """--rehearse (replication/rehearsal.py): the preset at full size on generated data,
+    one cycle of a few steps, ImageNet-layout weight files in a temporary KERAS_HOME; then
+    the table's cost at paper scale from steps measured here."""
+    from paper2_multirep import figures, rehearsal, tables
+    spec = table if table is not None else (figures.figure3_spec() if args.figure == "3"
+                                            else figures.figure45_spec())
+    dataset = params.data.dataset or spec.dataset
+    preset_params = params
+    params = rehearsal.rehearsal_params(params, dataset, args.results, args.data_root,
+                                        generate=not args.dry_run)
+    route_worker_outputs(args, params)
+    results = args.results or params.results_root
+    with rehearsal.imagenet_home(() if args.dry_run else rehearsal.archs_of(spec, params)):
+        if table is None:
+            path = figures.make_figure(int(args.figure), params, seeds=args.seeds, results_root=results,
+                                       out=args.out, dry_run=args.dry_run)
+            if path is not None:
+                print(f"figure {args.figure} (rehearsal): {path}")
+            return 0
+        outcome = tables.run_table(table, params, seeds=args.seeds, results_root=results,
+                                   overwrite=args.overwrite, dry_run=args.dry_run, estimate=False)
+        if args.dry_run:
+            return 0
+        if args.no_estimate:
+            print("rehearsal cost: not measured (--no-estimate)")
+        else:
+            steps = rehearsal.measure_step_seconds(table, params, outcome.plan.data)
+            print(rehearsal.cost_text(outcome.plan, preset_params, steps))
+    return outcome.exit_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,76 @@
+"""`python -m paper2_multirep.run --rehearse` (issue 14): the paper preset at full size
+(VGG19 / ResNet101 with ImageNet-layout weight files) on generated data, one cycle of a
+few steps, records marked as a rehearsal, verdicts labelled, exit 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from paper2_multirep import rehearsal, table_backend
+from paper2_multirep.experiments import table_by_number
+from paper2_multirep.params import OptimParams
+from paper2_multirep.tables import resolve_params
+from replication.rehearsal import CACHE_DIR, DATA_DIR, REHEARSAL_STEPS
+from shared.config import to_dict
+from shared.datasets.rehearsal_marker import MARKER_FILE
+
+
+def test_rehearsal_params_change_only_steps_data_roots_and_weight_requirement(tmp_path):
+    paper = resolve_params("paper")
+    params = rehearsal.rehearsal_params(paper, "dcase2018_task1a", str(tmp_path), None, generate=False)
+    train, base = table_backend.training_params(params), table_backend.training_params(paper)
+    assert train.optim.steps_per_pass == REHEARSAL_STEPS and train.num_cycles == 1
+    assert train.branch.require_weights and train.branch.weights == "imagenet"
+    assert train.optim.batch_size == base.optim.batch_size and train.mixup == base.mixup
+    assert train.cyclic == base.cyclic and train.optim.learning_rate == base.optim.learning_rate
+    assert (params.resnet_arch, params.vgg_arch) == ("resnet101", "vgg19")
+    assert params.data.rehearsal and params.data.root == str(tmp_path / DATA_DIR / "dcase2018_task1a")
+    assert params.data.cache_root == str(tmp_path / CACHE_DIR)
+    assert params.data.crop_frames == paper.data.crop_frames
+    assert not (tmp_path / DATA_DIR).exists()                          # generate=False: nothing written
+
+
+def test_steps_per_pass_stays_out_of_keys_until_set():
+    assert "steps_per_pass" not in to_dict(OptimParams())
+    assert to_dict(OptimParams(steps_per_pass=2))["steps_per_pass"] == 2
+
+
+def test_imagenet_home_is_temporary_and_restores_keras_home(monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent/user-keras")
+    with rehearsal.imagenet_home(("vgg19",), log=lambda line: None) as home:
+        assert os.environ["KERAS_HOME"] == home
+        from paper2_multirep.branches import find_imagenet_weights
+        from paper2_multirep.imagenet_files import is_rehearsal_weights
+        assert is_rehearsal_weights(find_imagenet_weights("vgg19"))
+    assert os.environ["KERAS_HOME"] == "/nonexistent/user-keras" and not Path(home).exists()
+
+
+def test_archs_of_table_vii():
+    assert rehearsal.archs_of(table_by_number("VII"), resolve_params("paper")) == ("resnet101", "vgg19")
+
+
+@pytest.mark.slow
+def test_rehearse_table_vii_through_the_command(tmp_path, capsys):
+    """Paper 2's headline table, preset unchanged but for the steps: four independent
+    branches and two cyclic groups of ResNet101 / VGG19 on generated DCASE 1A data."""
+    from paper2_multirep import run
+
+    start = time.time()
+    code = run.main(["--table", "VII", "--rehearse", "--results", str(tmp_path)])
+    out = capsys.readouterr().out
+    seconds, peak = time.time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"paper 2 Table VII rehearsal: {seconds:.0f} s, peak RSS {peak:.0f} MB")
+    assert code == 0, out
+    assert (tmp_path / DATA_DIR / "dcase2018_task1a" / MARKER_FILE).is_file()
+    records = [json.loads(p.read_text()) for p in tmp_path.glob("paper2/tableVII/*/seed-0/results.json")]
+    assert len(records) == 10
+    for record in records:
+        assert record["extra"]["rehearsal"]["steps_per_pass"] == REHEARSAL_STEPS
+        assert record["extra"]["rehearsal"]["branches_faithful"] is True   # weights loaded from the files
+    assert "[rehearsal]" in out and "whole table at the paper's epoch budget" in out
