@@ -46,6 +46,8 @@ from paper1_ts.train_params import TSParams
 from replication.runner import Trained
 from shared.distribute import distribute_input, make_strategy
 
+MODEL_FILE = "model.keras"       # in a store entry: the model with its front end (JobRunner.save_files)
+
 
 def model_params_for(job_family: str, segments: int | None, params: Paper1Params):
     """Network params whose input holds `segments` joined clips (None = any length)."""
@@ -140,7 +142,35 @@ class JobRunner:
         outputs = self.embeddings(model, job)
         info = {"train_seconds": round(train_seconds, 3), "history": history,
                 "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
-        return Trained(outputs, info, save_weights=model.save_weights)
+        return Trained(outputs, info, save_weights=model.save_weights,
+                       save_files=lambda entry: self.save_files(entry, model, job, params, outputs, history))
+
+    def save_files(self, entry, model: keras.Model, job: ModelJob, params: Paper1Params,
+                   outputs: dict, history: dict) -> list[str]:
+        """Writes model.keras (the network, any input length, with its front end and class
+        names: shared.classifier.AudioClassifier, what `python -m paper1_ts.predict` loads)
+        and the TensorBoard curves (tensorboard/: every epoch's logs per training step,
+        final softmax accuracy on the evaluation split) into the store entry."""
+        from shared.classifier import AudioClassifier
+        from shared.config import to_dict
+        from shared.tensorboard import LOG_DIR, write_history
+        network = build(job.family, None, params, head="gru", name=f"{job.family}_any_length")
+        network.set_weights(model.get_weights())
+        about = {"family": job.family, "input_segments": job.input_segments,
+                 "student": job.ts is not None, "dataset": params.data.dataset,
+                 "channels": self.data.spec.channels}
+        AudioClassifier(network, features=to_dict(params.features_of(job.family)),
+                        classes=self.data.classes, feature_dtype=params.data.cache_dtype,
+                        about=about, name="classifier").save(entry / MODEL_FILE)
+        steps = history if history and all(isinstance(v, dict) for v in history.values()) else {"": history}
+        # Adam at a constant learning rate (paper1_ts.train._compile): lr is the same every epoch
+        rows = [{"part": part, "epoch": e, "lr": params.train.learning_rate,
+                 **{k: v[e] for k, v in curves.items() if e < len(v)}}
+                for part, curves in steps.items() for e in range(max(map(len, curves.values()), default=0))]
+        final = {"softmax_accuracy_eval": float(np.mean(np.argmax(outputs["eval_logits"], -1)
+                                                        == outputs["eval_label"]))}
+        series = None if list(steps) == [""] else "part"
+        return [MODEL_FILE] + write_history(entry / LOG_DIR, rows, series, "epoch", final, curves=None)
 
     def embeddings(self, model: keras.Model, job: ModelJob) -> dict[str, np.ndarray]:
         """Embeddings + logits of both splits on 10 s clips (the model's own length for a

@@ -104,7 +104,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     Holds the trainer's variables (weights, BatchNorm statistics, seed-generator
     states), the optimizer's variables (iterations, Adam moments) and the number of
-    finished epochs; the per-epoch history is kept beside it in history.json.
+    finished epochs; the per-epoch history is kept beside it in history.json, and every
+    epoch's logs (loss, accuracy, the TS terms) and the learning rate are written as
+    TensorBoard scalars to <directory>/tensorboard as they come (shared/tensorboard.py;
+    it reads the logs Keras already computed, nothing in training changes).
 
         ckpt = EpochCheckpoint(directory, trainer)
         done = ckpt.restore()            # 0 when the folder holds no checkpoint
@@ -124,6 +127,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             epoch=self.epoch)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep)
         self.history: dict[str, list[float]] = {}
+        self._log = None                      # shared.tensorboard.ScalarLog, opened at the first epoch
 
     @property
     def history_path(self) -> Path:
@@ -151,6 +155,16 @@ class EpochCheckpoint(keras.callbacks.Callback):
         atomic_write_text(self.history_path, json.dumps(self.history))
         self.epoch.assign(epoch + 1)
         self.manager.save(checkpoint_number=epoch + 1)
+        self._tensorboard(epoch, logs or {})
+
+    def _tensorboard(self, epoch: int, logs) -> None:
+        from shared.tensorboard import LOG_DIR, ScalarLog
+        lr = self.trainer.optimizer.learning_rate
+        row = {"epoch": epoch, **{k: float(v) for k, v in logs.items()},
+               "lr": float(lr.numpy() if hasattr(lr, "numpy") else lr)}
+        if self._log is None:
+            self._log = ScalarLog(self.directory / LOG_DIR)
+        self._log.rows([row], None, "epoch", curves=None)        # flushed: readable at once
 
 
 def passes_started(epochs: int, steps_per_epoch: int, batches: int) -> int:
