@@ -130,10 +130,6 @@ def top_k_text(path: str | os.PathLike, probs: np.ndarray, classes: Sequence[str
     return f"{path}  " + "  ".join(f"{name} {p:.3f}" for name, p in top_k(probs, classes, k))
 
 
-__all__ = ["AUDIO_SUFFIXES", "audio_files", "classify_files", "clip_crops", "clip_features", "clip_scores", "crops_of",
-           "load_clip", "softmax", "top_k", "top_k_text"]
-
-
 def classify_files(files: Sequence[Path], score, classes: Sequence[str], prog: str, k: int = 3,
                    out=None) -> int:
     """Prints one top-k line per file (`score(path)` -> probabilities [C]); a file that
@@ -153,3 +149,7 @@ def classify_files(files: Sequence[Path], score, classes: Sequence[str], prog: s
             continue
         print(top_k_text(path, probs, classes, k), file=out or sys.stdout, flush=True)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+__all__ = ["AUDIO_SUFFIXES", "audio_files", "classify_files", "clip_crops", "clip_features", "clip_scores", "crops_of",
+           "load_clip", "softmax", "top_k", "top_k_text"]
