@@ -12,6 +12,10 @@ is recorded at a "location" (Example.group) that colours the whole clip (a smoot
 random EQ and a background-noise tint); train and evaluate locations are disjoint,
 as in the official DCASE split, so a model must generalise across locations.
 
+DemoParams.design chooses the recipe: "scenes" (the above, the default) or "premises"
+(`demo_premises`: a bed shared by all scenes plus sparse scene events, built so that
+both papers' premises hold; register shared-demo-premises-design).
+
 Everything is drawn from numpy Generators seeded by (seed, class, clip), so the same
 DemoParams give byte-identical files. The params are saved in the root as
 demo_params.yaml and `load_splits` reads them back.
@@ -31,6 +35,7 @@ from shared.audio import write_audio
 from shared.config import ConfigError
 from shared.config import atomic_write_text, override, read_yaml, to_dict
 from shared.datasets import dcase2018_task1a as dcase
+from shared.datasets import demo_premises
 from shared.datasets.base import DatasetError, DatasetSpec, Split
 from shared.datasets.demo_sources import SOURCES
 from shared.publish import PublishExistsError, atomic_directory, clean_stale
@@ -41,6 +46,7 @@ DONE_FILE = ".demo_complete"
 CITIES = ("north", "south", "east")
 MIN_SAMPLE_RATE = 8000              # lowest rate DemoParams accepts
 MIN_CLIP_SECONDS = 0.25             # shortest clip DemoParams accepts
+DESIGNS = ("scenes", "premises")    # DemoParams.design values
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class DemoParams:
     train_per_class: int = 24       # not from a paper: demo size
     evaluate_per_class: int = 12    # not from a paper: demo size
     seed: int = 0                   # generator seed; same params -> identical files
+    design: str = "scenes"          # "scenes" (RECIPES) or "premises" (demo_premises), see module doc
 
     def __post_init__(self):
         # checked before anything is generated: a bad --opt never publishes a root
@@ -66,6 +73,8 @@ class DemoParams:
                 raise ConfigError(f"DemoParams.{name} must be >= 1, got {getattr(self, name)}")
         if self.seed < 0:
             raise ConfigError(f"DemoParams.seed must be >= 0, got {self.seed}")
+        if self.design not in DESIGNS:
+            raise ConfigError(f"DemoParams.design must be one of {', '.join(DESIGNS)}, got {self.design!r}")
 
     @property
     def clip_frames(self) -> int:
@@ -110,10 +119,12 @@ def spec(params: DemoParams = DemoParams()) -> DatasetSpec:
     return DatasetSpec(
         name=NAME, classes=dcase.CLASSES, sample_rate=params.sample_rate,
         channels=params.channels, clip_seconds=params.clip_seconds,
-        description="generated demo scenes in the DCASE 2018 task 1A layout",
+        description="generated demo scenes in the DCASE 2018 task 1A layout"
+                    + ("" if params.design == "scenes" else f" ({params.design} design)"),
         extra={"subtype": "PCM_16", "audio_dirs": dcase.AUDIO_DIRS,
                "split_counts": {"fold1_train": params.train_per_class * len(dcase.CLASSES),
-                                "fold1_evaluate": params.evaluate_per_class * len(dcase.CLASSES)}})
+                                "fold1_evaluate": params.evaluate_per_class * len(dcase.CLASSES)},
+               "design": params.design})
 
 
 def read_params(root: Path) -> DemoParams:
@@ -145,27 +156,38 @@ def _location_traits(params: DemoParams, location_seed: list[int]) -> dict:
             "noise_tilt": rng.uniform(-6.0, 0.0), "noise_db": rng.uniform(-34.0, -24.0)}
 
 
-def _render_clip(params: DemoParams, scene: str, traits: dict, clip_seed: list[int]) -> np.ndarray:
-    """One clip [frames, channels] in [-1, 1]."""
+def _place(mix: np.ndarray, mono: np.ndarray, rng: np.random.Generator, sr: int) -> None:
+    """Adds a mono source [n] to `mix` [n, ch] at a random stereo position (in place)."""
+    n, ch = mix.shape
+    angle = rng.uniform(0.1, 0.5 * np.pi - 0.1)                # stereo position
+    delay = int(rng.integers(0, max(1, sr // 2000)))           # up to ~0.5 ms between ears
+    pans = (np.cos(angle), np.sin(angle))
+    for c in range(ch):
+        shifted = np.concatenate([np.zeros(delay), mono[:n - delay]]) if c == 1 and delay else mono
+        mix[:, c] += shifted * pans[c % 2]
+
+
+def _render_clip(params: DemoParams, scene: str, traits: dict, clip_seed: list[int],
+                 with_event: bool = False) -> np.ndarray:
+    """One clip [frames, channels] in [-1, 1] (`with_event`: premises design only)."""
     rng = np.random.default_rng(clip_seed)
     n, sr, ch = params.clip_frames, params.sample_rate, params.channels
     mix = np.zeros((n, ch))                                        # [n, ch]
-    recipe = RECIPES[scene]
-    present = [item for item in recipe if rng.random() < item[1]] or [recipe[0]]
-    for source, _p, (lo, hi) in present:
-        mono = SOURCES[source](rng, n, sr) * 10 ** (rng.uniform(lo, hi) / 20)   # [n]
-        if rng.random() < 0.3:   # the source is heard only in part of the clip
-            length = int(rng.uniform(0.4, 0.9) * n)
-            start = int(rng.integers(0, n - length + 1))
-            gate = np.zeros(n)
-            gate[start:start + length] = np.hanning(length) ** 0.25
-            mono = mono * gate
-        angle = rng.uniform(0.1, 0.5 * np.pi - 0.1)                # stereo position
-        delay = int(rng.integers(0, max(1, sr // 2000)))           # up to ~0.5 ms between ears
-        pans = (np.cos(angle), np.sin(angle))
-        for c in range(ch):
-            shifted = np.concatenate([np.zeros(delay), mono[:n - delay]]) if c == 1 and delay else mono
-            mix[:, c] += shifted * pans[c % 2]
+    if params.design == "premises":
+        for mono in demo_premises.sources(rng, scene, n, sr, with_event):
+            _place(mix, mono, rng, sr)
+    else:
+        recipe = RECIPES[scene]
+        present = [item for item in recipe if rng.random() < item[1]] or [recipe[0]]
+        for source, _p, (lo, hi) in present:
+            mono = SOURCES[source](rng, n, sr) * 10 ** (rng.uniform(lo, hi) / 20)   # [n]
+            if rng.random() < 0.3:   # the source is heard only in part of the clip
+                length = int(rng.uniform(0.4, 0.9) * n)
+                start = int(rng.integers(0, n - length + 1))
+                gate = np.zeros(n)
+                gate[start:start + length] = np.hanning(length) ** 0.25
+                mono = mono * gate
+            _place(mix, mono, rng, sr)
     for c in range(ch):   # location background, decorrelated between channels
         noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(n))
                              * (np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0) / 20.0) ** (traits["noise_tilt"] / 6.02), n)
@@ -255,7 +277,8 @@ def _write_demo(staging: Path, params: DemoParams, progress: bool) -> None:
         seg = segment.get(identifier, 0)
         segment[identifier] = seg + 1
         relpath = f"audio/{scene}-{identifier}-{seg}-a.wav"
-        write_audio(staging / relpath, _render_clip(params, scene, traits_cache[identifier], clip_seed),
+        with_event = params.design == "premises" and demo_premises.has_event(clip_seed, params.locations(split))
+        write_audio(staging / relpath, _render_clip(params, scene, traits_cache[identifier], clip_seed, with_event),
                     params.sample_rate, subtype="PCM_16")
         meta_rows.append(f"{relpath}\t{scene}\t{identifier}\ta")
         split_rows[split].append(f"{relpath}\t{scene}")
