@@ -18,6 +18,9 @@ scores summed over an ensemble's models; the line then shows SVM decision scores
 probabilities. An exported .keras file holds the network only (an SVM is not a Keras
 object), so it classifies through the network's softmax head, and says so.
 
+Store entries written before the store kept model.keras hold model.weights.h5: the
+network is rebuilt from the entry's description and those weights are loaded.
+
 A file at another sample rate or with another channel count than the training data is
 refused in one line (the kit never resamples, register shared-verify-strictness).
 Exit status: 0 ok, 2 bad input (one line on stderr per bad file; the others still run).
@@ -78,18 +81,59 @@ def entry_model(entry: Path, svm_params, source: str) -> Model:
     from replication.store import JobStore
     from shared.classifier import load_classifier
     store = JobStore(entry.parent)
-    if MODEL_FILE not in store.files(entry.name):
-        raise UsageError(f"{entry}: this store entry holds the weights and embeddings but no "
-                         f"{MODEL_FILE} (written before the store kept the model with its front "
-                         "end); delete the entry and rerun its table, or use a fresh --results root")
-    clf = load_classifier(entry / MODEL_FILE)
     outputs, payload = store.load(entry.name)
+    files = store.files(entry.name)
+    if MODEL_FILE in files:
+        clf = load_classifier(entry / MODEL_FILE)
+    elif "model.weights.h5" in files:
+        clf = rebuilt_classifier(entry, payload["description"])
+    else:
+        raise UsageError(f"{entry}: this store entry holds no trained model (neither {MODEL_FILE} "
+                         "nor model.weights.h5); delete it and rerun its table")
     train = Embeddings(outputs["train_embedding"], outputs["train_label"], outputs["train_index"])
     svm = fit_svm(train, svm_params, len(clf.classes), seed=int(payload["description"].get("seed", 0)))
     note = (f"back-end: SVM ({svm_params.kernel}, C={svm_params.c:g}, {source}) fitted on "
             f"{len(train.labels)} stored training embeddings of {entry.name}; numbers are SVM "
             "decision scores (score sum over an ensemble's models), not probabilities")
     return Model(clf, svm, note)
+
+
+def rebuilt_classifier(entry: Path, description: dict):
+    """The AudioClassifier of an entry written before the store kept model.keras: the
+    network rebuilt from the entry's description (model params, any input length), its
+    model.weights.h5 loaded, the front end from the description's FeatureParams, the class
+    names from the data set's spec (the demo data set uses the DCASE class names)."""
+    from dataclasses import replace
+
+    from paper1_ts.data import dataset_module
+    from paper1_ts.model_params import CNNGRUParams, RawCNNParams
+    from paper1_ts.models import build_cnn_gru, build_raw_cnn
+    from shared.classifier import AudioClassifier
+    from shared.config import ConfigError, override
+    family = description.get("family")
+    try:
+        if family == "raw":
+            net = replace(override(RawCNNParams(), description["model"], str(entry)), input_length=None)
+            network = build_raw_cnn(net, name="raw_any_length")
+        elif family == "spec":
+            net = replace(override(CNNGRUParams(), description["model"], str(entry)), input_frames=None)
+            network = build_cnn_gru(net, head="gru", name="spec_any_length")
+        else:
+            raise UsageError(f"{entry}: model family {family!r} unknown (raw, spec)")
+        classes = list(dataset_module(description["data"]["dataset"]).spec().classes)
+    except (KeyError, ConfigError) as err:
+        raise UsageError(f"{entry}: its job.json does not describe a paper-1 model ({err})") from None
+    if len(classes) != net.num_classes:
+        classes = [f"class_{k}" for k in range(net.num_classes)]
+    try:
+        network.load_weights(entry / "model.weights.h5")
+    except Exception as err:                     # h5 / structure errors of many kinds
+        raise UsageError(f"{entry / 'model.weights.h5'}: does not fit the described network "
+                         f"({' '.join(str(err).split())[:160]})") from None
+    return AudioClassifier(network, features=description["features"], classes=classes,
+                           feature_dtype=description["data"].get("cache_dtype", "float32"),
+                           about={"family": family, "input_segments": description.get("input_segments"),
+                                  "channels": net.channels, "rebuilt_from": "model.weights.h5"})
 
 
 def load_models(model: str, results: str) -> list[Model]:

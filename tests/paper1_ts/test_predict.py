@@ -93,8 +93,17 @@ def test_old_entries_and_bad_input_are_one_line(table1, tmp_path, capsys):
         (old / name).write_bytes((store.path(key) / name).read_bytes())
     payload = json.loads((store.path(key) / "job.json").read_text())
     (old / "job.json").write_text(json.dumps({**payload, "files": ["outputs.npz", "model.weights.h5"]}))
-    clip = str(_eval_clips(store, key)[0])
-    for argv, message in [([key, "--results", str(tmp_path), clip], "no model.keras"),
+    clip = _eval_clips(store, key)[0]
+    # an entry written before the store kept model.keras: rebuilt from its description + weights
+    [rebuilt] = predict.load_models(str(old), "unused")
+    [current] = predict.load_models(str(store.path(key)), "unused")
+    assert rebuilt.classifier.about["rebuilt_from"] == "model.weights.h5"
+    assert rebuilt.classifier.feature_params == current.classifier.feature_params
+    np.testing.assert_allclose(rebuilt.scores(clip), current.scores(clip), atol=1e-4)
+    (old / "model.weights.h5").unlink()
+    (old / "job.json").write_text(json.dumps({**payload, "files": ["outputs.npz"]}))
+    clip = str(clip)
+    for argv, message in [([key, "--results", str(tmp_path), clip], "holds no trained model"),
                           (["fedcba9876543210", clip], "no finished model with key"),
                           ([key, "--results", str(results)], "give audio files")]:
         capsys.readouterr()
