@@ -44,6 +44,7 @@ JOB = "job.json"
 OUTPUTS = "outputs.npz"
 WEIGHTS = "model.weights.h5"
 WORK_PREFIX = ".work-"     # <root>/.work-<key>/: checkpoints of a job being trained
+WORK_LOGS = "tensorboard"  # live training curves in a work folder (shared/tensorboard.py): not a checkpoint
 
 
 class WorkInUseError(FileExistsError):
@@ -133,7 +134,8 @@ class JobStore:
     def open_work(self, key: str, description: Mapping[str, Any]) -> tuple[Path, bool]:
         """(work folder, resumed) of a job about to train: created when missing, else the
         folder a killed run of the same job left (resumed True when it holds anything
-        besides job.json and hidden files: the trainer's checkpoints). Claims it for this
+        besides job.json, the live TensorBoard curves and hidden files: the trainer's
+        checkpoints). Claims it for this
         process (.owner.json: pid, host, start time, the folder's absolute path).
 
         Raises:
@@ -166,7 +168,7 @@ class JobStore:
             if found is not None and found != expected:
                 raise ValueError(f"{described}: work folder of key {key} describes another job; "
                                  f"delete {work} to retrain it")
-        resumed = any(not p.name.startswith(".") and p.name != JOB for p in work.iterdir())
+        resumed = any(not p.name.startswith(".") and p.name not in (JOB, WORK_LOGS) for p in work.iterdir())
         atomic_write_text(work / OWNER_FILE, json.dumps({**mine, "path": here}) + "\n")
         atomic_write_text(described, json.dumps({"key": key, "description": expected}, indent=2)
                           + "\n")

@@ -24,6 +24,8 @@ def test_open_work_creates_finds_and_save_removes_it(tmp_path):
 
     again, resumed = store.open_work("k1", {"x": 1})   # nothing saved yet: not a resume
     assert again == work and not resumed
+    (work / "tensorboard").mkdir()                     # live curves of a killed run's first pass
+    assert store.open_work("k1", {"x": 1}) == (work, False)
     (work / "step1").mkdir()
     (work / "step1" / "ckpt-1.index").write_bytes(b"")
     assert store.open_work("k1", {"x": 1}) == (work, True)
