@@ -2,6 +2,7 @@
 
     python -m paper2_multirep.predict MODEL AUDIO [AUDIO ...] [--branch I] [--top 3]
     python -m paper2_multirep.predict MODEL --export branch.keras [--branch I]
+    python -m paper2_multirep.predict RECORD_OF_AN_ENSEMBLE_ROW FOLDER --timing   # cost per clip
 
 MODEL is one of
   - a store key (16 hex digits) of <--results>/paper2/_store (default results/),
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--export", metavar="PATH.keras", default=None,
                         help="write the (one) selected branch with its front end to this .keras file")
     parser.add_argument("--top", type=int, default=3, help="classes printed per file (default 3)")
+    parser.add_argument("--timing", action="store_true",
+                        help="also print the inference cost per clip of each branch and of all "
+                             "selected branches together (front end + network, first file excluded)")
     return parser
 
 
@@ -123,17 +127,38 @@ def load_models(model: str, results: str, branches: Sequence[int] | None) -> lis
     return [load_classifier(files[b]) for b in chosen]
 
 
-def clip_probs(models: Sequence, path: Path):
+def clip_probs(models: Sequence, path: Path, seconds: list | None = None):
     """Audio-level probabilities [C] of one file: the mean over the branches of each
-    branch's mean over its crops of softmax(logits)."""
+    branch's mean over its crops of softmax(logits). `seconds`: a list to which the
+    per-branch times (decode + front end + network) of this file are appended."""
+    import time
+
     import numpy as np
 
     from shared.inference import clip_crops, clip_scores, load_clip
-    probs = []
+    probs, times = [], []
     for clf in models:
+        start = time.perf_counter()
         audio = load_clip(path, clf.feature_params, clf.about.get("channels"))
         probs.append(clip_scores(clf, clip_crops(clf, audio, where=str(path)))[0])
+        times.append(time.perf_counter() - start)
+    if seconds is not None:
+        seconds.append(times)
     return np.mean(probs, axis=0)
+
+
+def timing_text(models: Sequence, seconds: Sequence[Sequence[float]]) -> str:
+    """One line: ms per clip of each branch alone and of all of them (paper 2's point: one
+    distilled branch costs one model, the ensemble all of them), the first file left out
+    (it traces the graphs)."""
+    import numpy as np
+    rows = np.asarray(seconds[1:] if len(seconds) > 1 else seconds, dtype=np.float64)   # [files, branches]
+    per_branch = rows.mean(axis=0) * 1000.0
+    parts = [f"branch {m.about.get('branch', i)} ({m.about.get('network', '?')} on "
+             f"{m.about.get('representation', '?')}) {ms:.1f} ms/clip" for i, (m, ms) in enumerate(zip(models, per_branch))]
+    total = float(rows.sum(axis=1).mean())
+    return (f"timing over {len(rows)} clip(s): " + "; ".join(parts)
+            + f"; all {len(models)} together {total * 1000:.1f} ms/clip = {1.0 / total:.1f} clips/s")
 
 
 @command(PROG)
@@ -161,8 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.audio:
         return 0
     from shared.inference import audio_files, classify_files
-    return classify_files(audio_files(args.audio), lambda p: clip_probs(models, p), classes, PROG,
-                          k=min(args.top, len(classes)))
+    seconds: list = []
+    code = classify_files(audio_files(args.audio), lambda p: clip_probs(models, p, seconds), classes,
+                          PROG, k=min(args.top, len(classes)))
+    if args.timing and seconds:
+        print(timing_text(models, seconds))
+    return code
 
 
 if __name__ == "__main__":

@@ -89,6 +89,11 @@ def test_a_run_record_selects_its_job_and_branches(trained, capsys):
     np.testing.assert_allclose(predict.clip_probs(models, clip), mean, atol=2e-5)
     assert predict.main([str(record), str(clip), "--top", "2"]) == 0
     assert len(capsys.readouterr().out.strip().split("  ")) == 3
+    clips = [str(c) for c in trained["clips"][:3]]
+    assert predict.main([str(record), *clips, "--timing"]) == 0
+    timing = capsys.readouterr().out.strip().splitlines()[-1]
+    assert timing.startswith("timing over 2 clip(s): branch 0 (resnet on logmel64) ")
+    assert "branch 1 (vgg on mfcc)" in timing and "all 2 together" in timing and timing.endswith("clips/s")
 
 
 def test_unusable_audio_is_one_line_and_the_other_files_still_run(trained, tmp_path, capsys):
