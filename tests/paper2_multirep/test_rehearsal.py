@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from paper2_multirep import rehearsal, table_backend
-from paper2_multirep.experiments import table_by_number
+from paper2_multirep.experiments import table_by_number, table_runs
 from paper2_multirep.params import OptimParams
 from paper2_multirep.tables import resolve_params
 from replication.rehearsal import CACHE_DIR, DATA_DIR, REHEARSAL_STEPS
@@ -55,21 +55,41 @@ def test_archs_of_table_vii():
     assert rehearsal.archs_of(table_by_number("VII"), resolve_params("paper")) == ("resnet101", "vgg19")
 
 
-@pytest.mark.slow
-def test_rehearse_table_vii_through_the_command(tmp_path, capsys):
-    """Paper 2's headline table, preset unchanged but for the steps: four independent
-    branches and two cyclic groups of ResNet101 / VGG19 on generated DCASE 1A data."""
+def _rehearse_table(numeral: str, tmp_path: Path, capsys) -> tuple[str, list[dict]]:
     from paper2_multirep import run
 
     start = time.time()
-    code = run.main(["--table", "VII", "--rehearse", "--results", str(tmp_path)])
+    code = run.main(["--table", numeral, "--rehearse", "--results", str(tmp_path)])
     out = capsys.readouterr().out
     seconds, peak = time.time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"paper 2 Table VII rehearsal: {seconds:.0f} s, peak RSS {peak:.0f} MB")
+    with capsys.disabled():
+        print(f"\npaper 2 Table {numeral} rehearsal: {seconds:.0f} s, peak RSS {peak:.0f} MB")
     assert code == 0, out
-    assert (tmp_path / DATA_DIR / "dcase2018_task1a" / MARKER_FILE).is_file()
-    records = [json.loads(p.read_text()) for p in tmp_path.glob("paper2/tableVII/*/seed-0/results.json")]
+    table = table_by_number(numeral)
+    assert (tmp_path / DATA_DIR / table.dataset / MARKER_FILE).is_file()
+    records = [json.loads(p.read_text())
+               for p in tmp_path.glob(f"paper2/table{numeral}/*/seed-0/results.json")]
+    return out, records
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="found by this rehearsal: DCASE 2018 1A is stereo, so paper2_params gives 6 "
+                          "channels (L, dL, ddL, R, dR, ddR) and VGG19/ResNet101 take 3; the paper preset "
+                          "needs a mono downmix before the front end (register shared-deltas says so, "
+                          "nothing implements it). Tables III, IV, VII cannot run until it exists.")
+def test_rehearse_table_vii_through_the_command(tmp_path, capsys):
+    """Paper 2's headline table (DCASE 2018 1A), preset unchanged but for the steps."""
+    out, records = _rehearse_table("VII", tmp_path, capsys)
     assert len(records) == 10
+
+
+@pytest.mark.slow
+def test_rehearse_table_v_through_the_command(tmp_path, capsys):
+    """A paper-2 table on FSDKaggle2018 (mono, 0.3-30 s clips): ResNet101 and VGG19 on logMel64
+    and CQT, two independent branches and one cyclic group per representation, end to end."""
+    out, records = _rehearse_table("V", tmp_path, capsys)
+    assert len(records) == len(table_runs(table_by_number("V")))
     for record in records:
         assert record["extra"]["rehearsal"]["steps_per_pass"] == REHEARSAL_STEPS
         assert record["extra"]["rehearsal"]["branches_faithful"] is True   # weights loaded from the files
