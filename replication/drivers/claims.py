@@ -4,6 +4,8 @@ reports each claim with a 95 % interval, beside its negative control.
     python -m replication.drivers.claims --paper 1 --dataset demo --seeds 5 --results results/claims
     python -m replication.drivers.claims --paper all --seeds 5 --control --results results/claims
     python -m replication.drivers.claims --paper 2 --tables paper2/tableVII --seeds 3 --control --equal-budget
+    python -m replication.drivers.claims --paper 2 --tables paper2/tableVII --seeds 5 --control --equal-budget \
+        --demo-opt design=premises --data-root data/datasets/demo_premises --results results/claims_premises
 
 Steps: load data/claims/*.yaml (replication/claims_data.py), keep the chosen paper's
 claims (and, with --tables / --claims, only those whose arms lie in the given tables /
@@ -194,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", choices=("1", "2", "all"), default="all")
     p.add_argument("--dataset", choices=DATASETS, default="demo")
     p.add_argument("--data-root", default="data/datasets/demo", help="demo data root")
+    p.add_argument("--demo-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="a field of the generated demo data (DemoParams), passed to `python -m replication.data "
+                        "prepare demo --opt`, e.g. design=premises (register shared-demo-premises-design); "
+                        "give such data its own --data-root and --results")
     p.add_argument("--seeds", type=int, default=5, help="seeds per run (default 5; >= 2 for an interval)")
     p.add_argument("--budget", default=DEFAULT_BUDGET,
                    help="training budget of every arm: demo (the demo presets as they are) or a file "
@@ -270,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     failures: list[str] = []
     if not args.report_only:
         from replication.data import main as data_main
-        if data_main(["prepare", "demo", "--root", args.data_root]) != 0:
+        if data_main(["prepare", "demo", "--root", args.data_root,
+                      *[a for opt in args.demo_opt for a in ("--opt", opt)]]) != 0:
             return 1
         plain = {p: "demo" for p in BASE_PRESETS} if args.budget == DEFAULT_BUDGET else \
             {p: str(write_overlay(p, runs / "presets", None, args.budget, budget[p])) for p in BASE_PRESETS}

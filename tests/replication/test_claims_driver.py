@@ -182,3 +182,16 @@ def test_unknown_budget_and_bad_budget_files_are_refused(tmp_path, capsys):
         driver.load_budget("bad", tmp_path)
     assert driver.main(["--budget", "no-such-budget", "--report-only"]) == 2
     assert "unknown budget 'no-such-budget'" in capsys.readouterr().err
+
+
+def test_demo_options_reach_the_data_step(tmp_path, monkeypatch):
+    """--demo-opt fields go to `replication.data prepare demo --opt`; a failing data step stops the driver."""
+    import replication.data
+    seen = []
+    monkeypatch.setattr(replication.data, "main", lambda argv: seen.append(list(argv)) or 1)
+    argv = ["--paper", "2", "--tables", "paper2/tableVII", "--seeds", "2", "--results", str(tmp_path / "r"),
+            "--data-root", str(tmp_path / "d"), "--demo-opt", "design=premises", "--demo-opt", "seed=3"]
+    assert driver.main(argv) == 1
+    assert seen == [["prepare", "demo", "--root", str(tmp_path / "d"),
+                     "--opt", "design=premises", "--opt", "seed=3"]]
+    assert not (tmp_path / "r" / "runs").exists()          # nothing trained after the data step failed
