@@ -225,10 +225,12 @@ class DataParams:
     cache_dtype: str = "float16"    # stored feature precision
     cache_workers: int = 0          # processes building the feature cache; 0 = auto (shared.cache.effective_workers)
     rehearsal: bool = False         # read generated rehearsal data (--rehearse, replication/rehearsal.py)
+    downmix: bool = False           # features of the channel mean (FeatureParams.downmix): the paper preset's reading
+                                    # for stereo TUT 2018, 3 channels (static, delta, delta-delta); register p2-mono-downmix
 
     def inert_fields(self) -> tuple[str, ...]:
-        """rehearsal is left out of dicts (and the paper diff) while off."""
-        return () if self.rehearsal else ("rehearsal",)
+        """rehearsal and downmix are left out of dicts (and the paper diff) while off."""
+        return tuple(name for name in ("rehearsal", "downmix") if not getattr(self, name))
 
     def __post_init__(self) -> None:
         for name in ("crop_frames", "eval_hop_frames"):

@@ -142,16 +142,17 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
 
 
 # ------------------------------------------------------------------------ features
-def feature_params(representation: str, sample_rate: int):
-    """FeatureParams of a representation at the data set's sample rate (Sec. IV-C)."""
+def feature_params(representation: str, sample_rate: int, downmix: bool = False):
+    """FeatureParams of a representation at the data set's sample rate (Sec. IV-C), of the
+    channel mean when `downmix` (DataParams.downmix, register p2-mono-downmix)."""
     from shared.features.presets import paper2_params
-    return paper2_params(PRINTED_REPRESENTATION[representation], sample_rate=sample_rate)
+    return paper2_params(PRINTED_REPRESENTATION[representation], sample_rate=sample_rate, downmix=downmix)
 
 
 def describe_branch(branch: BranchSpec, params: ExperimentParams, data: DataContext) -> dict:
     return {"representation": branch.representation, "network": branch.network,
             "arch": params.arch_of(branch.network),
-            "features": to_dict(feature_params(branch.representation, data.spec.sample_rate)),
+            "features": to_dict(feature_params(branch.representation, data.spec.sample_rate, params.data.downmix)),
             "crop_frames": params.data.crop_frames, "eval_hop_frames": params.data.eval_hop_frames,
             "cache_dtype": params.data.cache_dtype}
 
@@ -165,7 +166,7 @@ def cache_entries(representations: Sequence[str], params: ExperimentParams,
     """
     from shared.cache import FeatureCache
     from shared.paths import feature_cache_root
-    features = {r: feature_params(r, data.spec.sample_rate) for r in dict.fromkeys(representations)}
+    features = {r: feature_params(r, data.spec.sample_rate, params.data.downmix) for r in dict.fromkeys(representations)}
     cache = FeatureCache(feature_cache_root(params.data.cache_root))
     train, test = (cache.get_or_build_many(f"{data.name}:{name}", examples, features,
                                            dtype=params.data.cache_dtype,
@@ -254,7 +255,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
         batch = train_p.optim.batch_size
         train_entry, test_entry = entries[branch.representation]
         norm = band_statistics(train_entry)       # per-(bin, channel) stats of the TRAINING split
-        fronts.append({"features": to_dict(feature_params(branch.representation, data.spec.sample_rate)),
+        fronts.append({"features": to_dict(feature_params(branch.representation, data.spec.sample_rate, params.data.downmix)),
                        "crop_frames": crop, "hop_frames": hop, "feature_dtype": params.data.cache_dtype,
                        "mean": norm[0], "std": norm[1],
                        "about": {"branch": i, "representation": branch.representation,
@@ -311,7 +312,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
 
 def crop_shape(representation: str, params: ExperimentParams, data: DataContext) -> tuple[int, int, int]:
     """(frames, bins, channels) of one training crop of a representation."""
-    features = feature_params(representation, data.spec.sample_rate)
+    features = feature_params(representation, data.spec.sample_rate, params.data.downmix)
     num_samples = int(round((data.spec.clip_seconds or 1.0) * data.spec.sample_rate))
     frames, bins, channels = features.output_shape(num_samples, data.spec.channels)
     return (params.data.crop_frames, bins, channels)

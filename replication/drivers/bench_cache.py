@@ -48,7 +48,8 @@ def representations() -> dict:
 
     reps = {"p1_waveform": paper1_waveform_params(DCASE_RATE),
             "p1_spectrogram": paper1_spectrogram_params(sample_rate=DCASE_RATE)}
-    reps.update({f"p2_{k}": paper2_params(k, sample_rate=DCASE_RATE) for k in P2_KINDS})
+    reps.update({f"p2_{k}": paper2_params(k, sample_rate=DCASE_RATE, downmix=True)     # the paper preset's reading,
+                 for k in P2_KINDS})                                                  # register p2-mono-downmix
     return reps
 
 

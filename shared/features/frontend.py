@@ -74,6 +74,8 @@ def features_tf(audio, params: FeatureParams) -> tf.Tensor:
       float32 [time', channels] for "waveform", else [frames, bins, channels'].
     """
     audio = tf.convert_to_tensor(audio, tf.float32)                          # [time, channels]
+    if params.downmix:
+        audio = tf.reduce_mean(audio, axis=1, keepdims=True)                 # [time, 1]
     _check_audio(audio, params)
     if params.pre_emphasis is not None:
         audio = pre_emphasis(audio, params.pre_emphasis)                     # [time - 1, channels]
@@ -101,6 +103,8 @@ def compute_features(audio: np.ndarray, sample_rate: int, params: FeatureParams,
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 2:
         raise FeatureError(f"{prefix}audio must be [time, channels], got shape {audio.shape}")
+    if params.downmix:
+        audio = audio.mean(axis=1, keepdims=True, dtype=np.float32)          # [time, 1]
     try:
         validate_length(audio.shape[0], params)
         if params.kind != "cqt":
@@ -147,5 +151,7 @@ def _compiled_finish(params: FeatureParams, channels: int, bins: int):
 def mel_energies_tf(audio, params: FeatureParams) -> tf.Tensor:
     """Linear mel energies (no log), [frames, n_mels, channels]; used by tests and tools."""
     audio = tf.convert_to_tensor(audio, tf.float32)                          # [time, channels]
+    if params.downmix:
+        audio = tf.reduce_mean(audio, axis=1, keepdims=True)                 # [time, 1]
     spec = spectrum(to_channels_first(audio), params)                       # [channels, frames, bins]
     return tf.transpose(mel_spectrum(spec, params), [1, 2, 0])             # [frames, n_mels, channels]

@@ -81,6 +81,16 @@ def compute_features_many(audio: np.ndarray, sample_rate: int, params: Sequence[
             validate_length(audio.shape[0], p)
         except FeatureError as err:
             raise FeatureError(f"{prefix}{err}") from None
+    if any(p.downmix for p in params) and audio.shape[1] > 1:
+        # mono and per-channel settings cannot share spectra: each group on its own audio
+        mono = [i for i, p in enumerate(params) if p.downmix]
+        rest = [i for i, p in enumerate(params) if not p.downmix]
+        out: dict[int, np.ndarray] = dict(zip(mono, compute_features_many(
+            audio.mean(axis=1, keepdims=True, dtype=np.float32), sample_rate,
+            [params[i] for i in mono], where)))
+        if rest:
+            out.update(zip(rest, compute_features_many(audio, sample_rate, [params[i] for i in rest], where)))
+        return [out[i] for i in range(len(params))]
     in_tf = tuple(p for p in params if p.kind != "cqt")
     got = iter(t.numpy() for t in _compiled_many(in_tf, audio.shape[1])(audio)) if in_tf else iter(())
     return [compute_features(audio, sample_rate, p, where) if p.kind == "cqt" else next(got)

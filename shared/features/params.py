@@ -58,6 +58,8 @@ class FeatureParams:
     deltas: bool = False                 # stack static, delta, delta-delta (paper 2 Sec. IV-B)
     delta_width: int = 9                 # paper 2 Sec. IV-B "window size of 9"
     trim_frames: tuple[int, int] = (0, 0)  # frames dropped at (start, end) after framing (a p1 reading)
+    downmix: bool = False                # mix the audio channels to mono (their mean) before the front end:
+                                         # paper 2 on stereo TUT 2018 (librosa.load's default), register p2-mono-downmix
 
     def __post_init__(self) -> None:
         self.validate()
@@ -99,8 +101,8 @@ class FeatureParams:
         return min(full, self.max_bins) if self.max_bins is not None else full
 
     def output_channels(self, audio_channels: int) -> int:
-        """Channels of the output: per audio channel, times 3 with deltas."""
-        return audio_channels * (3 if self.deltas else 1)
+        """Channels of the output: per audio channel (one with downmix), times 3 with deltas."""
+        return (1 if self.downmix else audio_channels) * (3 if self.deltas else 1)
 
     def num_samples_after_preemphasis(self, num_samples: int) -> int:
         return num_samples - 1 if self.pre_emphasis is not None else num_samples
@@ -122,14 +124,14 @@ class FeatureParams:
     def output_shape(self, num_samples: int, audio_channels: int) -> tuple[int, ...]:
         """Shape of the features of a clip: [frames, bins, channels] or [time, channels]."""
         if self.kind == "waveform":
-            return (self.num_frames(num_samples), audio_channels)
+            return (self.num_frames(num_samples), 1 if self.downmix else audio_channels)
         return (self.num_frames(num_samples), self.num_bins, self.output_channels(audio_channels))
 
     def inert_fields(self) -> tuple[str, ...]:
         """Fields with no effect on this setting's output, left out of its dict (and so of
         the feature-cache and model-store keys): a field added later stays out of the keys
         of the settings it cannot change, so their existing entries keep matching."""
-        return () if self.kind == "cqt" else ("cqt_impl",)
+        return (() if self.kind == "cqt" else ("cqt_impl",)) + (() if self.downmix else ("downmix",))
 
     def replace(self, **changes) -> "FeatureParams":
         return dataclasses.replace(self, **changes)

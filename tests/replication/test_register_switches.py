@@ -113,6 +113,7 @@ FLIPS: dict[str, tuple[Flip, ...]] = {
     # ---------------------------------------------------------------- paper 2
     "p2-train-crops": (_p2("data.crop_frames", {"data": {"crop_frames": 100}}, **BOTH),),
     "p2-eval-crops": (_p2("data.eval_hop_frames", {"data": {"eval_hop_frames": 150}}, **BOTH),),
+    "p2-mono-downmix": (_p2("data.downmix", {"data": {"downmix": False}}, **BOTH),),
     "p2-demo-dataset": (_p2("data.dataset", {"data": {"dataset": "demo"}}, **BOTH),),
     "p2-fsdkaggle-train-set": (_p2("data.verified_only", {"data": {"verified_only": True}}, "I",
                                    changed=("independent",)),),
@@ -296,8 +297,8 @@ def _check_p2_code(entry, flip, tmp_path, monkeypatch):
     real = table_backend.feature_params
     keys = _p2_keys(_p2_params(), flip.table, tmp_path)
 
-    def flipped(representation, sample_rate):
-        fp = real(representation, sample_rate)
+    def flipped(representation, sample_rate, downmix=False):
+        fp = real(representation, sample_rate, downmix)
         assert hasattr(fp, flip.switch), f"{entry}: FeatureParams has no field {flip.switch}"
         assert getattr(fp, flip.switch) != flip.value, f"{entry}: {flip.switch} is already {flip.value!r}"
         return FeatureParams(**{**{f: getattr(fp, f) for f in fp.__dataclass_fields__}, flip.switch: flip.value})
