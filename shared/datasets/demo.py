@@ -156,11 +156,17 @@ def _location_traits(params: DemoParams, location_seed: list[int]) -> dict:
             "noise_tilt": rng.uniform(-6.0, 0.0), "noise_db": rng.uniform(-34.0, -24.0)}
 
 
-def _place(mix: np.ndarray, mono: np.ndarray, rng: np.random.Generator, sr: int) -> None:
-    """Adds a mono source [n] to `mix` [n, ch] at a random stereo position (in place)."""
+def _place(mix: np.ndarray, mono: np.ndarray, rng: np.random.Generator, sr: int,
+           delay: bool = True) -> None:
+    """Adds a mono source [n] to `mix` [n, ch] at a random stereo position (in place).
+
+    `delay` False: level difference only. The premises design places its sources so: a
+    delay between the channels makes their mean (what the premise probes read) a random
+    comb filter per clip and source, a clip signature unrelated to either premise.
+    """
     n, ch = mix.shape
     angle = rng.uniform(0.1, 0.5 * np.pi - 0.1)                # stereo position
-    delay = int(rng.integers(0, max(1, sr // 2000)))           # up to ~0.5 ms between ears
+    delay = int(rng.integers(0, max(1, sr // 2000))) if delay else 0   # up to ~0.5 ms between ears
     pans = (np.cos(angle), np.sin(angle))
     for c in range(ch):
         shifted = np.concatenate([np.zeros(delay), mono[:n - delay]]) if c == 1 and delay else mono
@@ -175,7 +181,7 @@ def _render_clip(params: DemoParams, scene: str, traits: dict, clip_seed: list[i
     mix = np.zeros((n, ch))                                        # [n, ch]
     if params.design == "premises":
         for mono in demo_premises.sources(rng, scene, n, sr, with_event):
-            _place(mix, mono, rng, sr)
+            _place(mix, mono, rng, sr, delay=False)
     else:
         recipe = RECIPES[scene]
         present = [item for item in recipe if rng.random() < item[1]] or [recipe[0]]
@@ -203,18 +209,27 @@ def _render_clip(params: DemoParams, scene: str, traits: dict, clip_seed: list[i
 
 
 def _plan(params: DemoParams) -> list[tuple[str, str, str, list[int], list[int]]]:
-    """[(split, scene, identifier, location_seed, clip_seed)] in a fixed order."""
+    """[(split, scene, identifier, location_seed, clip_seed)] in a fixed order.
+
+    Each scene has its own locations per split; in the premises design the two scenes of a
+    family share theirs (`demo_premises.location_host`), so a location cannot tell them apart.
+    """
     plan = []
     location_index = 0
+    locations: dict[tuple[str, str], list[tuple[str, list[int]]]] = {}
     for k, scene in enumerate(dcase.CLASSES):
+        host = demo_premises.location_host(scene) if params.design == "premises" else scene
         for split_index, (split, count) in enumerate((("train", params.train_per_class),
                                                       ("evaluate", params.evaluate_per_class))):
             n_loc = params.locations(split)
-            ids = []
-            for j in range(n_loc):
-                ids.append((f"{CITIES[location_index % len(CITIES)]}-{location_index}",
-                            [params.seed, k, split_index, j, 1]))
-                location_index += 1
+            if (host, split) not in locations:
+                ids = []
+                for j in range(n_loc):
+                    ids.append((f"{CITIES[location_index % len(CITIES)]}-{location_index}",
+                                [params.seed, dcase.CLASSES.index(host), split_index, j, 1]))
+                    location_index += 1
+                locations[(host, split)] = ids
+            ids = locations[(host, split)]
             for i in range(count):
                 identifier, loc_seed = ids[i % n_loc]
                 plan.append((split, scene, identifier, loc_seed, [params.seed, k, split_index, i, 2]))

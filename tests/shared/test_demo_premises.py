@@ -18,7 +18,7 @@ from shared.config import ConfigError
 from shared.datasets import demo, demo_premises
 
 P1_MARGIN = 3.0       # points above P1_MIN_GAIN
-P2_CORR_MARGIN = 0.1  # below P2_MAX_ERROR_CORR
+P2_CORR_MARGIN = 0.05 # below P2_MAX_ERROR_CORR (measured 0.09-0.26 at full size: the thinnest margin)
 P2_GAIN_MARGIN = 2.0  # points above P2_MIN_GAIN
 # 2 s clips instead of 4 s (half the generation and feature time), every clip count kept:
 # the probes need the 24 / 12 clips per class, and the event (0.4-0.8 s) stays sparse.
@@ -72,9 +72,15 @@ def test_premises_design_is_deterministic_and_recorded(tmp_path):
     assert "design: premises" in (first / demo.PARAMS_FILE).read_text()
     default = demo.generate(tmp_path / "c", demo.with_params(clip_seconds=1.0, train_per_class=2,
                                                              evaluate_per_class=1), progress=False)
-    audio = sorted(p.name for p in (first / "audio").iterdir())
-    assert audio == sorted(p.name for p in (default / "audio").iterdir())   # same layout and names
-    assert (first / "audio" / audio[0]).read_bytes() != (default / "audio" / audio[0]).read_bytes()
+    assert len(list((first / "audio").iterdir())) == len(list((default / "audio").iterdir())) == 30
+    assert _tree_hash(first / "audio") != _tree_hash(default / "audio")
+    splits = demo.load_splits(first)
+    train, evaluate = splits["fold1_train"], splits["fold1_evaluate"]
+    assert not {e.group for e in train.examples} & {e.group for e in evaluate.examples}
+    groups = {}   # the twins of a family share their locations, other scenes do not
+    for e in train.examples:
+        groups.setdefault(demo.dcase.CLASSES[e.label], set()).add(e.group)
+    assert groups["airport"] == groups["shopping_mall"] and groups["airport"] != groups["bus"]
     assert not demo.is_complete(first, demo.with_params(clip_seconds=1.0, train_per_class=2,
                                                         evaluate_per_class=1))
 
