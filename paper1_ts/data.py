@@ -100,7 +100,7 @@ class DataContext:
         self.root = dataset_root(params)
         module = dataset_module(params.data.dataset)
         if params.data.dataset == "demo" and prepare and params.data.auto_prepare_demo \
-                and not module.is_complete(self.root, module.DemoParams()):
+                and module.generated_params(self.root) is None:      # any finished generation is used as it is
             print(f"data: generating the demo data set in {self.root}")
             module.generate(self.root)
         # rehearsal data (replication/rehearsal.py) is read only in the loaders' rehearsal mode

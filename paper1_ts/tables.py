@@ -118,6 +118,12 @@ def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | 
                    "teacher": teacher_key, "svm_embeddings": "embedding", "seed": seed}
     if params.distribute.precision != "float32":      # register shared-precision; float32 keys unchanged
         description["precision"] = params.distribute.precision
+    if params.data.dataset == "demo":                 # a non-default demo generation is other data
+        from shared.datasets.demo import identity
+        from shared.paths import default_dataset_root
+        demo = identity(Path(params.data.root) if params.data.root else default_dataset_root("demo"))
+        if demo:
+            description["demo"] = demo
     return description
 
 

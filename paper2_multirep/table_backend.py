@@ -125,6 +125,10 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         deviations.append(f"training split cut to {len(train)} clips")
     if params.data.max_eval_clips:
         deviations.append(f"test split cut to {len(test)} clips")
+    if name == "demo":
+        from shared.datasets.demo import identity
+        if identity(root):                             # store key: a non-default generation is other data
+            options = {**options, "demo": identity(root)}
     if params.data.rehearsal:
         options = {**options, "rehearsal": True}       # store key: never shared with real data
         deviations.append("rehearsal data (generated clips in the real format), not the official set")

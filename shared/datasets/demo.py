@@ -136,6 +136,25 @@ def read_params(root: Path) -> DemoParams:
     return override(DemoParams(), read_yaml(path), source=str(path))
 
 
+def identity(root: Path) -> dict:
+    """The DemoParams fields of a generated root that differ from the defaults ({} for a
+    root of the default params, or not generated yet). Trained-model store keys carry it,
+    so models trained on one generation are never reused for another (the feature cache
+    keys on the files themselves)."""
+    if not (Path(root) / PARAMS_FILE).is_file():
+        return {}
+    default = to_dict(DemoParams())
+    return {k: v for k, v in to_dict(read_params(root)).items() if default.get(k) != v}
+
+
+def generated_params(root: Path) -> DemoParams | None:
+    """The params of a finished generation at `root`, whatever they are (None: none there)."""
+    root = Path(root)
+    if not ((root / DONE_FILE).is_file() and (root / PARAMS_FILE).is_file()):
+        return None
+    return read_params(root)
+
+
 def load_splits(root: Path, params: DemoParams | None = None) -> dict[str, Split]:
     """Same parser as DCASE 2018 task 1A, with the demo's params (read from root)."""
     params = params if params is not None else read_params(root)
