@@ -1,7 +1,9 @@
 """Do the demo data carry the premises the papers' methods need? Fast linear probes.
 
     python -m replication.premises [--root data/datasets/demo] [--out docs/results/premises.json]
-                                   [--into docs/claims.md]
+                                   [--into docs/claims.md] [--section premises]
+    python -m replication.premises --root data/datasets/demo_premises --demo-opt design=premises \
+        --out docs/results/premises_design.json --into docs/claims.md --section premises_design
 
 The claims harness can show a distillation effect only on data where the method has
 something to gain (issue 12, part 5). Two premises, each measured here with a probe that
@@ -176,12 +178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--pairings", type=int, default=3, help="joined-partner draws for paper 1 (default 3)")
     p.add_argument("--out", default=None, help="also write the result as JSON here")
     p.add_argument("--into", default=None, metavar="FILE",
-                   help="also put the summary between <!-- BEGIN premises --> / <!-- END premises --> in FILE")
+                   help="also put the summary between <!-- BEGIN SECTION --> / <!-- END SECTION --> in FILE")
+    p.add_argument("--section", default="premises", help="marker name for --into (default premises)")
+    p.add_argument("--demo-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="DemoParams field for a root generated here (e.g. design=premises)")
     args = p.parse_args(argv)
     root = Path(args.root)
-    if not root.exists():
+    if not root.exists() or args.demo_opt:
         from replication.data import main as data_main
-        if data_main(["prepare", "demo", "--root", str(root), "--no-progress"]) != 0:
+        if data_main(["prepare", "demo", "--root", str(root), "--no-progress",
+                      *[a for opt in args.demo_opt for a in ("--opt", opt)]]) != 0:
             return 2
     result = measure(root, args.pairings)
     print(render(result))
@@ -192,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"written: {args.out}")
     if args.into:
         from replication.report import replace_between_markers
-        replace_between_markers(args.into, "premises", "```\n" + render(result) + "\n```\n")
-        print(f"summary placed in {args.into} (section premises)")
+        replace_between_markers(args.into, args.section, "```\n" + render(result) + "\n```\n")
+        print(f"summary placed in {args.into} (section {args.section})")
     return 0
 
 

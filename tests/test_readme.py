@@ -27,6 +27,7 @@ SECTIONS = {
     "bench": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
+    "premises_design": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)

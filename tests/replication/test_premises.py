@@ -72,3 +72,21 @@ def test_partners_stay_in_class_and_never_pick_the_clip_itself():
                                           ([0, 0, 0, 0], [1, 0, 1, 0], 0.0)])
 def test_error_correlation(a, b, expected):
     assert pm.error_correlation(np.array(a, bool), np.array(b, bool)) == pytest.approx(expected)
+
+
+def test_command_generates_with_demo_options_and_fills_the_named_section(tmp_path, monkeypatch):
+    """--demo-opt reaches `prepare demo --opt`; --section names the markers --into fills."""
+    import replication.data
+    seen = []
+    monkeypatch.setattr(replication.data, "main", lambda argv: seen.append(list(argv)) or 0)
+    monkeypatch.setattr(pm, "measure", lambda root, pairings: {"root": str(root)})
+    monkeypatch.setattr(pm, "render", lambda result: f"probed {result['root']}")
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- BEGIN premises -->\nold\n<!-- END premises -->\n"
+                   "<!-- BEGIN premises_design -->\n<!-- END premises_design -->\n")
+    root = tmp_path / "d"
+    assert pm.main(["--root", str(root), "--demo-opt", "design=premises", "--into", str(doc),
+                    "--section", "premises_design"]) == 0
+    assert seen == [["prepare", "demo", "--root", str(root), "--no-progress", "--opt", "design=premises"]]
+    text = doc.read_text()
+    assert "old" in text and f"probed {root}" in text.split("BEGIN premises_design")[1]
