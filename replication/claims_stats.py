@@ -218,8 +218,8 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
 
 def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float = CONFIDENCE) -> ClaimResult:
     """The teacher-signal row of a claim: per unit both rows paired, the claim's difference
-    minus the control's; interval and verdict as for a claim (no levelling: its arms are
-    those of the two rows above it)."""
+    minus the control's; interval and verdict as for a claim; its levelling is that of the
+    arms of both rows (claim's first, then the control's)."""
     ctrl = dict(zip(control.units, control.differences))
     units = tuple(u for u in main.units if u in ctrl)
     diffs = tuple(d - ctrl[u] for u, d in zip(main.units, main.differences) if u in ctrl)
@@ -231,7 +231,7 @@ def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float =
         mean=interval[0] if interval else (diffs[0] if diffs else None),
         low=interval[1] if interval else None, high=interval[2] if interval else None,
         verdict=verdict_of(interval), missing=tuple(dict.fromkeys(main.missing + control.missing)),
-        signal=True)
+        levelling=main.levelling + control.levelling, signal=True)
 
 
 def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
