@@ -14,12 +14,10 @@ import math
 import os
 import shutil
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterator
 
-import numpy as np
 
 from paper2_multirep.experiments import ExperimentParams, TableSpec
 from replication import rehearsal as rh
@@ -78,29 +76,11 @@ def imagenet_home(archs: tuple[str, ...], log=print) -> Iterator[str]:
 def measure_step_seconds(table: TableSpec, params: ExperimentParams, data, steps: int = 2) -> dict[str, float]:
     """Seconds of one SGD step at the preset's batch (not capped by the rehearsal's clip
     count) for each branch of `table`, on random crops of its shape, after a warm-up step."""
-    import keras
     from paper2_multirep import table_backend as backend
-    from paper2_multirep.branches import build_branch
-
-    out: dict[str, float] = {}
-    classes = len(data.classes)
-    for branch in table.branches:
-        train = backend.branch_training_params(params, branch)
-        batch = train.optim.batch_size
-        shape = backend.crop_shape(branch.representation, params, data)
-        model = build_branch(train.branch, shape, classes, quiet=True).model
-        model.compile(optimizer=keras.optimizers.SGD(train.optim.learning_rate, momentum=train.optim.momentum),
-                      loss=keras.losses.CategoricalCrossentropy(from_logits=True))
-        x = np.random.default_rng(0).standard_normal((batch, *shape)).astype("float32")
-        y = np.eye(classes, dtype="float32")[np.arange(batch) % classes]
-        model.train_on_batch(x, y)                                  # warm-up (tracing)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(x, y)
-        out[branch.key] = (time.perf_counter() - start) / steps
-        del model
-        keras.backend.clear_session()
-    return out
+    return {branch.key: backend.step_seconds(branch, params, data,
+                                             backend.branch_training_params(params, branch).optim.batch_size,
+                                             steps, clear=True)
+            for branch in table.branches}
 
 
 def cost_text(plan, preset: ExperimentParams, step_seconds: dict[str, float]) -> str:

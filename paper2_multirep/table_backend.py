@@ -322,33 +322,40 @@ def crop_shape(representation: str, params: ExperimentParams, data: DataContext)
     return (params.data.crop_frames, bins, channels)
 
 
-def measure_epoch_seconds(branches, params: ExperimentParams, data: DataContext,
-                          steps: int = 3) -> dict[str, float]:
-    """Seconds per pass over the training split of each branch, from timed steps here.
-
-    Builds each branch, runs one warm-up and `steps` timed SGD steps on a random batch
-    of the crop shape; one pass = ceil(train clips / batch) steps (one crop per clip).
-    """
+def step_seconds(branch: BranchSpec, params: ExperimentParams, data: DataContext, batch: int,
+                 steps: int = 3, clear: bool = False) -> float:
+    """Seconds of one SGD step (the branch's optimiser settings) at `batch` on random crops of
+    the branch's shape, after a warm-up step; `clear` frees the model's graph afterwards."""
     import keras
     from paper2_multirep.branches import build_branch
-    out: dict[str, float] = {}
     num_classes = len(data.classes)
+    train = branch_training_params(params, branch)
+    shape = crop_shape(branch.representation, params, data)
+    model = build_branch(train.branch, shape, num_classes, quiet=True).model
+    model.compile(optimizer=keras.optimizers.SGD(train.optim.learning_rate, momentum=train.optim.momentum),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(0).standard_normal((batch, *shape)).astype("float32")
+    y = np.eye(num_classes, dtype="float32")[np.arange(batch) % num_classes]
+    model.train_on_batch(x, y)                                        # warm-up (tracing)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    seconds = (time.perf_counter() - start) / steps
+    if clear:
+        del model
+        keras.backend.clear_session()
+    return seconds
+
+
+def measure_epoch_seconds(branches, params: ExperimentParams, data: DataContext,
+                          steps: int = 3) -> dict[str, float]:
+    """Seconds per pass over the training split of each branch, from timed steps here
+    (step_seconds at the preset's batch, capped by the clip count); one pass =
+    ceil(train clips / batch) steps (one crop per clip)."""
+    out: dict[str, float] = {}
     for branch in branches:
-        train = branch_training_params(params, branch)
-        batch = min(train.optim.batch_size, max(1, data.num_train))
-        shape = crop_shape(branch.representation, params, data)
-        built = build_branch(train.branch, shape, num_classes, quiet=True)
-        model = built.model
-        model.compile(optimizer=keras.optimizers.SGD(0.001),
-                      loss=keras.losses.CategoricalCrossentropy(from_logits=True))
-        x = np.random.default_rng(0).standard_normal((batch, *shape)).astype("float32")
-        y = np.eye(num_classes, dtype="float32")[np.arange(batch) % num_classes]
-        model.train_on_batch(x, y)                                    # warm-up (tracing)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(x, y)
-        per_step = (time.perf_counter() - start) / steps
-        out[branch.key] = per_step * -(-data.num_train // batch)
+        batch = min(branch_training_params(params, branch).optim.batch_size, max(1, data.num_train))
+        out[branch.key] = step_seconds(branch, params, data, batch, steps) * -(-data.num_train // batch)
     return out
 
 
