@@ -176,10 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import numpy as np
 
     args = build_parser().parse_intermixed_args(argv)
-    if args.top < 1:
-        raise UsageError(f"--top must be >= 1, got {args.top}")
-    if not args.audio and not args.export:
-        raise UsageError("give audio files/folders to classify, or --export PATH.keras")
+    from shared.inference import check_request
+    check_request(args.top, args.audio, args.export)
     models = load_models(args.model, args.results)
     classes = models[0].classifier.classes
     if args.export:
@@ -187,8 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"--export writes one model; this record scores {len(models)} "
                              "(export each from its store key)")
         out = Path(args.export)
-        if out.suffix != ".keras":
-            raise UsageError(f"--export {out}: the file name must end in .keras")
         out.parent.mkdir(parents=True, exist_ok=True)
         models[0].classifier.save(out)
         print(f"exported {models[0].classifier.about.get('family', '?')} model to {out} "

@@ -164,10 +164,8 @@ def timing_text(models: Sequence, seconds: Sequence[Sequence[float]]) -> str:
 @command(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_intermixed_args(argv)
-    if args.top < 1:
-        raise UsageError(f"--top must be >= 1, got {args.top}")
-    if not args.audio and not args.export:
-        raise UsageError("give audio files/folders to classify, or --export PATH.keras")
+    from shared.inference import check_request
+    check_request(args.top, args.audio, args.export)
     models = load_models(args.model, args.results, args.branch)
     classes = models[0].classes
     if any(m.classes != classes for m in models):
@@ -176,8 +174,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(models) != 1:
             raise UsageError(f"--export writes one branch; choose it with --branch (got {len(models)})")
         out = Path(args.export)
-        if out.suffix != ".keras":
-            raise UsageError(f"--export {out}: the file name must end in .keras")
         out.parent.mkdir(parents=True, exist_ok=True)
         models[0].save(out)
         print(f"exported branch {models[0].about.get('branch', '?')} "

@@ -31,6 +31,17 @@ from shared.features.params import FeatureParams
 AUDIO_SUFFIXES = (".wav", ".flac")
 
 
+def check_request(top: int, audio: Sequence[str], export: str | None) -> None:
+    """The predict commands' shared argument rules (shared.cli.UsageError: exit 2)."""
+    from shared.cli import UsageError
+    if top < 1:
+        raise UsageError(f"--top must be >= 1, got {top}")
+    if not audio and not export:
+        raise UsageError("give audio files/folders to classify, or --export PATH.keras")
+    if export and Path(export).suffix != ".keras":
+        raise UsageError(f"--export {export}: the file name must end in .keras")
+
+
 def audio_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The files to classify: each path given, folders expanded to the .wav/.flac files
     under them (sorted).
