@@ -13,6 +13,9 @@ from paper2_multirep.cyclic import CyclicDistiller
 from paper2_multirep.experiments import table_by_number
 from paper2_multirep.tables import plan_table, resolve_params
 
+# a data root that never exists (not "/nonexistent": a process may create that on a shared host)
+ABSENT = str(Path(__file__).resolve().parent / "no-such-data-root")
+
 # Shared synthetic data helpers of test_cyclic.py (tests are not a package).
 _spec = importlib.util.spec_from_file_location("p2_cyclic_helpers", Path(__file__).with_name("test_cyclic.py"))
 _helpers = importlib.util.module_from_spec(_spec)
@@ -60,7 +63,7 @@ def test_permuted_cyclic_jobs_never_share_store_keys_and_baselines_always_do():
     keys = {}
     for signal in ("matched", "permuted"):
         params = resolve_params("demo", {"training_overrides": {"cyclic": {"aggregate_signal": signal}}})
-        plan = plan_table(table, params, seeds=1, data_root="/nonexistent", require_data=False)
+        plan = plan_table(table, params, seeds=1, data_root=ABSENT, require_data=False)
         keys[signal] = {(j.kind, tuple(b.key for b in j.branches)): j.key for j in plan.jobs}
         kinds = {j.kind for j in plan.jobs}
         assert kinds == {"independent", "cyclic"}

@@ -5,6 +5,8 @@ outputs they report (replication/claims_curves.py reads those branches' loss cur
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from paper2_multirep import table_backend
@@ -12,12 +14,15 @@ from paper2_multirep.experiments import table_by_number
 from paper2_multirep.tables import plan_table, records_for, reported_branches, resolve_params
 from replication.drivers import claims as driver
 
+# a data root that never exists (not "/nonexistent": a process may create that on a shared host)
+ABSENT = str(Path(__file__).resolve().parent / "no-such-data-root")
+
 EQUAL = {"training_overrides": {"cyclic": {"independent_budget": "passes"}}}
 
 
 def _plan(overrides=None, table="VII", seeds=1, results_root=None):
     params = resolve_params("demo", overrides)
-    return plan_table(table_by_number(table), params, seeds=seeds, data_root="/nonexistent",
+    return plan_table(table_by_number(table), params, seeds=seeds, data_root=ABSENT,
                       results_root=results_root, require_data=False)
 
 
@@ -45,7 +50,7 @@ def test_the_driver_overlay_gives_the_distilled_branch_s_passes(tmp_path):
     assert equal.passes_per_branch() == {"independent": 16, "cyclic": 16}
     assert params.data == resolve_params("demo").data and params.preset == "demo"
     # the same jobs as the equal-budget overrides (the overlay is exactly that switch)
-    overlay_keys = [j.key for j in plan_table(table_by_number("VII"), params, seeds=1, data_root="/nonexistent",
+    overlay_keys = [j.key for j in plan_table(table_by_number("VII"), params, seeds=1, data_root=ABSENT,
                                                require_data=False).jobs]
     assert overlay_keys == [j.key for j in _plan(EQUAL).jobs]
 

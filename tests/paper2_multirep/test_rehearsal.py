@@ -41,14 +41,15 @@ def test_steps_per_pass_stays_out_of_keys_until_set():
     assert to_dict(OptimParams(steps_per_pass=2))["steps_per_pass"] == 2
 
 
-def test_imagenet_home_is_temporary_and_restores_keras_home(monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", "/nonexistent/user-keras")
+def test_imagenet_home_is_temporary_and_restores_keras_home(monkeypatch, tmp_path):
+    user_home = str(tmp_path / "user-keras")
+    monkeypatch.setenv("KERAS_HOME", user_home)
     with rehearsal.imagenet_home(("vgg19",), log=lambda line: None) as home:
         assert os.environ["KERAS_HOME"] == home
         from paper2_multirep.branches import find_imagenet_weights
         from paper2_multirep.imagenet_files import is_rehearsal_weights
         assert is_rehearsal_weights(find_imagenet_weights("vgg19"))
-    assert os.environ["KERAS_HOME"] == "/nonexistent/user-keras" and not Path(home).exists()
+    assert os.environ["KERAS_HOME"] == user_home and not Path(home).exists()
 
 
 def test_archs_of_table_vii():
