@@ -8,8 +8,6 @@ a slow test here (the weakest seed before the design's last change), 6 and 7 are
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from replication import premises
 from shared.config import ConfigError
 from shared.datasets import demo, demo_premises
+from tests.shared.test_datasets_demo import _tree_hash
 
 P1_MARGIN = 3.0       # points above P1_MIN_GAIN
 P2_CORR_MARGIN = 0.05 # below P2_MAX_ERROR_CORR (measured 0.09-0.26 at full size: the thinnest margin)
@@ -24,14 +23,6 @@ P2_GAIN_MARGIN = 2.0  # points above P2_MIN_GAIN
 # 2 s clips instead of 4 s (half the generation and feature time), every clip count kept:
 # the probes need the 24 / 12 clips per class, and the event (0.4-0.8 s) stays sparse.
 FAST = dict(clip_seconds=2.0)
-
-
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _assert_premises_hold(result: dict) -> None:
