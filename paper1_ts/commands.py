@@ -4,6 +4,7 @@ paper1_ts/run.py owns the parser (replication/runner_cli.py: the options both pa
 
     python -m paper1_ts.run --table 4 --preset demo [--seeds N] [--data-root DIR]
                             [--results DIR] [--overwrite] [--dry-run] [--set KEY=VALUE ...]
+    python -m paper1_ts.run --table 6 --estimate [--throughput FILE] [--devices N]
     python -m paper1_ts.run --figure 2 --preset demo
 """
 
@@ -67,6 +68,14 @@ def run_result_table(args: argparse.Namespace, extra: dict[str, Any] | None = No
     clips = p1data.split_sizes(params)
     plan = tables.make_plan(table, params, preset_name(args), clips, preset_file=args.preset,
                             explicit=explicit_keys(parse_overrides(getattr(args, "set", None) or [])))
+    if getattr(args, "estimate", False):             # replication/cost.py: nothing trained, no data read
+        from paper1_ts.cost import table_cost
+        from replication.cost import cost_lines, from_args
+        rates, devices = from_args(args)
+        print(tables.plan_text(plan))
+        print("\n".join(cost_lines(table_cost(plan), rates, devices)))
+        print("estimate: nothing trained")
+        return 0
     if args.dry_run:
         print(tables.plan_text(plan))
         print("dry run: nothing trained")

@@ -80,7 +80,7 @@ def route_worker_outputs(args: argparse.Namespace) -> None:
     """Multi-worker runs: a worker that is not the chief writes its job store, records and
     figures under a private temporary results root (printed; it starts with a copy of the
     store, so every worker plans the same jobs); the chief writes the real one."""
-    if args.dry_run or args.table in ("2", "3"):
+    if args.dry_run or args.estimate or args.table in ("2", "3"):
         return
     from paper1_ts.commands import params_from_args
 
@@ -98,12 +98,18 @@ def route_worker_outputs(args: argparse.Namespace) -> None:
 @command(PROG, RegistryError)
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv`, runs the table's handler and returns its exit code."""
-    from replication.runner_cli import lookup_table
+    from replication.runner_cli import check_estimate_args, lookup_table
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.table is not None:               # "4", "IV", "table4": the lookup both papers share
         args.table = lookup_table(args.table, sorted(TABLE_HANDLERS), "paper 1")
+    check_estimate_args(args)
+    if args.estimate and args.figure is not None:
+        parser.error("--estimate prices a result table (1, 4, 5, 6); the figures reuse Table 6's models "
+                     "(python -m paper1_ts.run --table 6 --estimate)")
+    if args.estimate and args.table in ("2", "3"):
+        parser.error("--estimate prices a result table (1, 4, 5, 6); tables 2 and 3 train nothing")
     route_worker_outputs(args)
     if args.figure is not None:
         from paper1_ts import commands

@@ -2,6 +2,7 @@
 
     python -m paper2_multirep.run --table VII --preset demo --seeds 3
     python -m paper2_multirep.run --table 7 --preset paper --dry-run
+    python -m paper2_multirep.run --table 7 --estimate [--throughput FILE] [--devices N]
     python -m paper2_multirep.run --figure 3 --preset demo
     python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from paper2_multirep.experiments import NETWORKS, REPRESENTATIONS, TABLES, table_by_number
 from replication.registry import RegistryError
-from replication.runner_cli import parse_overrides
+from replication.runner_cli import check_estimate_args, parse_overrides
 from shared.cli import UsageError, command
 from shared.config import ConfigError
 
@@ -119,12 +120,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{table.numeral:>4}  {table.name:<16} {table.dataset:<17} {table.caption}")
         return 0
     _check_args(args)
+    check_estimate_args(args)
     table = table_by_number(args.table) if args.table else None
     overrides = parse_overrides(args.set)
     preset = args.preset or ("demo" if args.dataset else "paper")
     _check_preset(preset)
     from paper2_multirep import tables  # heavy imports (TensorFlow) only when needed
     params = tables.resolve_params(preset, overrides)
+    if args.estimate:
+        return _estimate(args, table, params)
     if args.rehearse and (table is not None or args.figure):
         return _rehearse(args, table, params)
     route_worker_outputs(args, params)
@@ -146,6 +150,24 @@ def main(argv: list[str] | None = None) -> int:
                 branches=args.branches, seeds=args.seeds, results_root=args.results,
                 out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
                 estimate=not args.no_estimate)
+    return 0
+
+
+def _estimate(args: argparse.Namespace, table, params) -> int:
+    """--estimate (replication/cost.py): the plan and the faithful cost of a table (or of the
+    jobs behind a figure) from the benchmark's throughput; nothing trained, no data needed."""
+    from paper2_multirep import figures, tables
+    from paper2_multirep.cost import table_cost
+    from replication.cost import cost_lines, from_args
+    if args.dataset:
+        raise UsageError("--estimate applies to --table and --figure (the paper presets), not --dataset")
+    rates, devices = from_args(args)
+    if table is None:
+        table = figures.figure3_spec() if args.figure == "3" else figures.figure45_spec()
+    plan = tables.plan_table(table, params, args.seeds, args.data_root, args.results, require_data=False)
+    print(tables.describe_plan(plan))
+    print("\n".join(cost_lines(table_cost(plan), rates, devices)))
+    print("estimate: nothing trained")
     return 0
 
 

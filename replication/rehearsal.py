@@ -110,7 +110,8 @@ class StepCost:
 
 def cost_lines(costs: list[StepCost], table_seconds: float | None, what: str) -> list[str]:
     """The end-of-rehearsal lines: seconds per step and per epoch at paper scale on this
-    CPU, the whole table's training time at the paper's budget, and why no GPU figure."""
+    CPU, the whole table's training time at the paper's budget, and where the N-device
+    estimate comes from (--estimate, replication/cost.py)."""
     lines = [f"rehearsal cost at paper scale on this CPU ({what}):"]
     for c in costs:
         lines.append(f"  {c.name:<20} {c.seconds:8.2f} s/step x {c.steps_per_epoch} steps/epoch = "
@@ -118,8 +119,10 @@ def cost_lines(costs: list[StepCost], table_seconds: float | None, what: str) ->
     if table_seconds is not None and math.isfinite(table_seconds):
         lines.append(f"  whole table at the paper's epoch budget: {hms(table_seconds)} of training "
                      "(extrapolated from the measured steps; feature extraction and scoring not included)")
-    lines.append("  N-GPU estimate: not printed; the kit's benchmark (docs/results/bench/) has CPU "
-                 "throughput only, no GPU figure to scale from")
+    lines.append("  N-device estimate: the same command with --estimate [--throughput FILE] [--devices N] "
+                 "instead of --rehearse prices the whole table (inference and features where known) from a "
+                 "benchmark JSON (replication/cost.py); no GPU was measured here, so a GPU figure needs "
+                 "that machine's benchmark")
     return lines
 
 

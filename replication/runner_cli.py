@@ -8,7 +8,8 @@ options and one table lookup (replication.registry.table_number).
 
 Common options: exactly one target (--table N, --figure N, or a target the paper adds),
 --preset, --seeds N, --data-root DIR, --results DIR, --overwrite, --dry-run, --no-estimate,
---rehearse (replication/rehearsal.py), --set KEY=VALUE (alias --opt; repeatable; dotted keys, values read as YAML scalars).
+--rehearse (replication/rehearsal.py), --estimate [--throughput FILE] [--devices N]
+[--scaling-efficiency E] (replication/cost.py), --set KEY=VALUE (alias --opt; repeatable; dotted keys, values read as YAML scalars).
 Nothing here imports TensorFlow or a paper package, so `--help` stays instant.
 """
 
@@ -21,7 +22,7 @@ from replication.registry import table_number
 from replication.rehearsal import REHEARSAL_STEPS
 from shared.cli import UsageError
 
-__all__ = ["explicit_keys", "lookup_table", "parse_overrides", "table_parser"]
+__all__ = ["check_estimate_args", "explicit_keys", "lookup_table", "parse_overrides", "table_parser"]
 
 lookup_table = table_number        # the one table lookup: ("vii", known, "paper 2") -> "VII"
 
@@ -58,10 +59,40 @@ def table_parser(prog: str, description: str, *, figures: Sequence[str], preset_
                              f"{REHEARSAL_STEPS} steps per epoch, 1 epoch (paper 2: 1 cycle); results "
                              "under results/rehearsal, verdicts labelled and never a regression "
                              "(replication/rehearsal.py)")
+    parser.add_argument("--estimate", action="store_true",
+                        help="print the plan and the faithful cost of the table (hours on 1 and N devices, "
+                             "from the benchmark's training throughput; replication/cost.py), train nothing")
+    parser.add_argument("--throughput", default=None, metavar="FILE",
+                        help="--estimate: a JSON of `python -m replication.drivers.bench` (default: this "
+                             "machine's, docs/results/bench/after.json)")
+    parser.add_argument("--devices", type=int, default=1, metavar="N",
+                        help="--estimate: also the hours on N devices (tf.distribute mirrored)")
+    parser.add_argument("--scaling-efficiency", type=float, default=None, metavar="E",
+                        help="--estimate with --devices: speed-up = N x E (default 1.0, ideal: no "
+                             "multi-device speed-up is measured in the kit, so N-device hours are a lower bound)")
     parser.add_argument("--set", "--opt", dest="set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preset field (repeatable; dotted keys, YAML values), "
                              "e.g. --set data.cache_root=/tmp/cache")
     return parser, targets
+
+
+def check_estimate_args(args: argparse.Namespace) -> None:
+    """--throughput / --devices / --scaling-efficiency belong to --estimate, which is a plan
+    of the preset as given (not of a rehearsal) and needs no measured step.
+
+    Raises:
+      UsageError: naming the option that does not fit.
+    """
+    if not getattr(args, "estimate", False):
+        for option, value, default in (("--throughput", args.throughput, None), ("--devices", args.devices, 1),
+                                       ("--scaling-efficiency", args.scaling_efficiency, None)):
+            if value != default:
+                raise UsageError(f"{option} applies to --estimate only")
+        return
+    for option in ("rehearse", "no_estimate"):
+        if getattr(args, option, False):
+            raise UsageError(f"--estimate and --{option.replace('_', '-')} do not go together (--estimate "
+                             "trains nothing and prices the preset as given)")
 
 
 def parse_overrides(pairs: Sequence[str], option: str = "--set") -> dict:

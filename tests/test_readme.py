@@ -25,6 +25,7 @@ SECTIONS = {
     "paper2-results": "docs/paper2.md",
     "esc10": "docs/paper2.md",
     "bench": "docs/scale.md",
+    "costs": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
@@ -184,6 +185,15 @@ def test_bench_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "bench") == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + after
          + " --before " + before + " --into docs/scale.md --section bench")
+
+
+def test_costs_section_is_current():
+    from replication.cost import default_throughput_path, load_throughput
+    from replication.drivers import costs
+    fresh = costs.render(costs.paper1_costs() + costs.paper2_costs(),
+                         load_throughput(default_throughput_path())).strip("\n")
+    assert section(DOCS / "scale.md", "costs") == fresh, \
+        "docs/scale.md is stale: run python -m replication.drivers.costs --into docs/scale.md --section costs"
 
 
 def test_every_generated_section_is_listed_in_the_checker_page():

@@ -59,5 +59,5 @@ def test_cost_lines_extrapolate_per_epoch_and_say_why_no_gpu_figure():
     lines = rh.cost_lines([rh.StepCost("spec", 2.0, 154)], 3 * 3600 + 5.0, "paper1/table6")
     text = "\n".join(lines)
     assert "2.00 s/step x 154 steps/epoch = 0h05m08s per epoch" in text
-    assert "3h00m05s" in text and "N-GPU estimate: not printed" in text
+    assert "3h00m05s" in text and "N-device estimate: the same command with --estimate" in text
     assert rh.hms(2 * 86400 + 61) == "2d 0h01m01s"
