@@ -338,7 +338,19 @@ def host_info() -> dict:
     import tensorflow as tf
 
     return {"python": platform.python_version(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "tensorflow": tf.__version__, "librosa": librosa.__version__}
+            "cpus": os.cpu_count(), "tensorflow": tf.__version__, "librosa": librosa.__version__,
+            "gpus": gpu_names(tf)}
+
+
+def gpu_names(tf) -> list[str]:
+    """Names of the visible GPUs (empty on a CPU host): the throughput file says which device
+    its clips/s come from (replication/cost.py prints it). The training section's children
+    run on the first one, TensorFlow's default device."""
+    names = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device) or {}
+        names.append(str(details.get("device_name") or device.name))
+    return names
 
 
 @command("python -m replication.drivers.bench")

@@ -98,3 +98,22 @@ def test_device_settings_are_checked(tmp_path):
     rates = load_throughput(write_rates(tmp_path / "t.json", {"m": (10.0, (4, 2), 8)}))
     with pytest.raises(CostError, match="more devices than clips in the global batch"):
         cost_lines(toy_cost(), rates, Devices(16))
+
+
+def test_benchmark_records_the_gpus_it_saw_and_the_estimate_names_them(tmp_path):
+    from types import SimpleNamespace
+
+    from replication.drivers.bench import gpu_names
+
+    def fake_tf(devices):
+        config = SimpleNamespace(
+            list_physical_devices=lambda kind: devices if kind == "GPU" else [],
+            experimental=SimpleNamespace(get_device_details=lambda d: {"device_name": f"Card {d.name[-1]}"}))
+        return SimpleNamespace(config=config)
+
+    assert gpu_names(fake_tf([])) == []
+    assert gpu_names(fake_tf([SimpleNamespace(name="/physical_device:GPU:0")])) == ["Card 0"]
+    path = write_rates(tmp_path / "gpu.json", {"m": (10.0, (4, 2), 8)},
+                       host={"machine": "x86_64", "cpus": 32, "gpus": ["Card 0", "Card 1"]})
+    text = "\n".join(cost_lines(toy_cost(), load_throughput(path)))
+    assert "GPU Card 0, Card 1" in text and "names no GPU" not in text
