@@ -36,20 +36,34 @@ def clip_counts(plan, official: bool = False) -> tuple[int, int, str]:
     train, test = SPLIT_NAMES.get(d.name, ("fold1_train", "fold1_evaluate"))
     if train not in counts or test not in counts:
         raise CostError(f"{d.name}: no data at {d.root} and no official counts of {train} / {test}")
-    return counts[train], counts[test], "official counts (data not read)"
+    return counts[train], counts[test], "official counts, data not read"
 
 
-def crops_per_clip(branch, plan) -> int | None:
-    """All-crops windows of one clip (shared.pipeline.eval_crop_starts), or None when the
-    data set's clips have no fixed length (FSDKaggle2018: 0.3-30 s)."""
+def split_crops(branch, plan, examples, count: int, lengths: dict) -> int | None:
+    """All-crops windows (shared.pipeline.eval_crop_starts) over `count` clips of a split:
+    from the data set's fixed clip length, else (FSDKaggle2018, 0.3-30 s clips) from each
+    read clip's length in its file header (`examples`: the split's clips, empty when the data
+    was not read: None, unknown). `lengths` caches path -> samples across branches."""
     from paper2_multirep.table_backend import feature_params
+    from shared.audio import audio_info
     from shared.pipeline import eval_crop_starts
     d, p = plan.data, plan.params
-    if not d.spec.clip_seconds:
-        return None
     features = feature_params(branch.representation, d.spec.sample_rate, p.data.downmix)
-    frames = features.output_shape(int(round(d.spec.clip_seconds * d.spec.sample_rate)), d.spec.channels)[0]
-    return len(eval_crop_starts(frames, p.data.crop_frames, p.data.eval_hop_frames))
+
+    def crops(samples: int) -> int:
+        frames = features.output_shape(samples, d.spec.channels)[0]
+        return len(eval_crop_starts(frames, p.data.crop_frames, p.data.eval_hop_frames))
+
+    if d.spec.clip_seconds:
+        return count * crops(int(round(d.spec.clip_seconds * d.spec.sample_rate)))
+    if not examples:
+        return None
+    total = 0
+    for example in examples:
+        if example.path not in lengths:
+            lengths[example.path] = audio_info(example.path).frames
+        total += crops(lengths[example.path])
+    return total
 
 
 def table_cost(plan, official: bool = False) -> TableCost:
@@ -61,15 +75,16 @@ def table_cost(plan, official: bool = False) -> TableCost:
     n_train, n_test, source = clip_counts(plan, official)
     train_p = backend.training_params(p)
     passes = train_p.passes_per_branch()
-    jobs, branch_keys = [], {}
+    jobs, branch_keys, lengths = [], {}, {}
     for job in plan.jobs:
         keys = []
         for i, branch in enumerate(job.branches):
             optim = backend.branch_training_params(p, branch).optim
             per_pass = min(n_train, optim.steps_per_pass * optim.batch_size) if optim.steps_per_pass else n_train
-            crops = crops_per_clip(branch, plan)
-            soft = train_p.num_cycles * n_train if job.kind == "cyclic" else 0
-            score = None if crops is None else crops * (soft + n_test)
+            train_crops = split_crops(branch, plan, () if official else plan.data.train, n_train, lengths)
+            test_crops = split_crops(branch, plan, () if official else plan.data.test, n_test, lengths)
+            cycles = train_p.num_cycles if job.kind == "cyclic" else 0
+            score = None if train_crops is None or test_crops is None else cycles * train_crops + test_crops
             key = f"{job.key}/{i}"
             jobs.append(JobCost(key, f"{job.kind} seed {job.seed}  {branch.network}/{branch.representation}",
                                 bench_model(p.arch_of(branch.network)), per_pass * passes[job.kind],
@@ -90,7 +105,8 @@ def table_cost(plan, official: bool = False) -> TableCost:
     soft = ("every crop of every training clip, once per cycle" if train_p.cyclic.soft_label_crops == "all" else
             "every crop of every training clip, once per cycle (one is kept per clip, all are predicted)")
     crop_text = ("crops per clip from the clip length" if plan.data.spec.clip_seconds else
-                 "inference n/a: clips of variable length, crops per clip unknown without the data")
+                 "crops per clip from each clip's length (file headers)" if plan.data.num_train and not official
+                 else "inference n/a: clips of variable length, crops per clip unknown without the data")
     assumptions = [
         "training crop-passes = training clips x passes of each branch (one random crop per clip per pass; "
         "mixup adds no passes)",

@@ -58,3 +58,31 @@ def test_estimate_refuses_other_options(tmp_path, capsys):
     assert "--throughput applies to --estimate only" in capsys.readouterr().err
     assert run.main(["--table", "VII", "--estimate", "--no-estimate"]) == 2
     assert "do not go together" in capsys.readouterr().err
+
+
+def test_variable_length_clips_count_their_crops_from_the_file_headers(tmp_path):
+    # FSDKaggle2018-like clips of 0.5, 2 and 5 s at 44.1 kHz: 51, 201 and 501 frames (10 ms hop)
+    # -> 1, 2 (0 and 51) and 6 (0, 75, ..., 300 and the last at 351) windows of 150 frames, hop 75
+    from types import SimpleNamespace
+
+    import numpy as np
+    import soundfile as sf
+
+    from paper2_multirep.cost import split_crops
+    from paper2_multirep.experiments import BranchSpec
+
+    examples = []
+    for i, seconds in enumerate((0.5, 2.0, 5.0)):
+        path = tmp_path / f"clip{i}.wav"
+        sf.write(path, np.zeros(int(seconds * 44100), dtype="float32"), 44100)
+        examples.append(SimpleNamespace(path=path))
+    spec = SimpleNamespace(sample_rate=44100, channels=1, clip_seconds=None)
+    plan = SimpleNamespace(data=SimpleNamespace(spec=spec), params=SimpleNamespace(
+        data=SimpleNamespace(downmix=False, crop_frames=150, eval_hop_frames=75)))
+    lengths = {}
+    assert split_crops(BranchSpec("logmel64", "resnet"), plan, examples, 3, lengths) == 1 + 2 + 6
+    assert len(lengths) == 3                                   # headers read once, kept for the next branch
+    assert split_crops(BranchSpec("mfcc", "vgg"), plan, (), 3, lengths) is None     # data not read: unknown
+    fixed = SimpleNamespace(data=SimpleNamespace(spec=SimpleNamespace(sample_rate=44100, channels=1,
+                                                                      clip_seconds=5.0)), params=plan.params)
+    assert split_crops(BranchSpec("mfcc", "vgg"), fixed, (), 4, {}) == 4 * 6
