@@ -11,6 +11,12 @@ Sections (registered by name, run in registration order):
   same model fed from in-memory arrays holding the same crops (overhead in %).
 - training: clips/s, FLOPs, % of the matmul ceiling, peak memory and XLA of the
   papers' models; DCASE 2018 1A feature cache time (replication/drivers/bench_training.py).
+- frontend_floor: kit time per clip over its FFT-only bound (same framing + tf.signal.stft
+  + |X|), per representation of both papers, with a stage profile
+  (replication/drivers/bench_floor.py).
+- inference: latency per clip and batched clips/s of one paper-2 branch vs the two-branch
+  ensemble through the predict path, with and without features
+  (replication/drivers/bench_inference.py).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -329,6 +335,11 @@ def bench_pipeline(ctx: BenchContext) -> dict:
 from replication.drivers.bench_training import bench_training as _bench_training  # noqa: E402
 
 register_section("training")(_bench_training)
+from replication.drivers.bench_floor import bench_frontend_floor as _bench_frontend_floor  # noqa: E402
+from replication.drivers.bench_inference import bench_inference as _bench_inference  # noqa: E402
+
+register_section("frontend_floor")(_bench_frontend_floor)
+register_section("inference")(_bench_inference)
 
 
 def host_info() -> dict:
@@ -370,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paper-batch", type=int, default=None,
                         help="training section: batch of the paper-size models (default the "
                              "papers' 40 / 64; lower it if memory is short)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="frontend_floor / inference sections: rounds (default 2 quick / 9 and 5)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -384,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
             workdir = Path(tmp) / name
             workdir.mkdir()
             ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
-                               seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch})
+                               seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch,
+                                      "floor_rounds": args.rounds, "inference_rounds": args.rounds})
             start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)
             report["sections"][name]["section_seconds"] = time.perf_counter() - start

@@ -230,6 +230,14 @@ def render(after: dict, before: dict | None, after_name: str, before_name: str |
     return "\n".join(lines) + "\n"
 
 
+def _render_part(render_fn, path: Path) -> str:
+    """One section's own Markdown (bench_floor / bench_inference); a JSON without it is bad input."""
+    try:
+        return render_fn(_load(path), str(path))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 @command("python -m replication.drivers.bench_report", ReportError)
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 2 bad input (one line on stderr, docs/errors.md)."""
@@ -239,10 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before", type=Path, help="benchmark JSON to compare with")
     p.add_argument("--into", type=Path,
                    help="Markdown file whose marked section is replaced (the kit's: docs/scale.md)")
-    p.add_argument("--section", default="bench", help="marker name for --into (default: bench)")
+    p.add_argument("--section", default="bench",
+                   help="marker name for --into (default: bench; \"bench_floor\" / "
+                        "\"bench_inference\": those sections of the JSON)")
     args = p.parse_args(argv)
-    text = render(_load(args.after), _load(args.before), str(args.after),
-                  str(args.before) if args.before else None)
+    if args.section == "bench_floor":             # kit vs its FFT-only bound (bench_floor.py)
+        from replication.drivers.bench_floor import render_floor
+        text = _render_part(render_floor, args.after)
+    elif args.section == "bench_inference":       # one branch vs the ensemble (bench_inference.py)
+        from replication.drivers.bench_inference import render_inference
+        text = _render_part(render_inference, args.after)
+    else:
+        text = render(_load(args.after), _load(args.before), str(args.after),
+                      str(args.before) if args.before else None)
     if args.into:
         changed = replace_between_markers(args.into, args.section, text)
         print(f"{args.into}: section '{args.section}' {'updated' if changed else 'unchanged'}")
