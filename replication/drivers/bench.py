@@ -1,10 +1,10 @@
 """Speed benchmark of the kit, in named sections.
 
-    python -m replication.drivers.bench         # all sections, ESC-10 clips if present
+    python -m replication.drivers.bench         # all default sections, ESC-10 clips if present
     python -m replication.drivers.bench --quick --json bench.json
     python -m replication.drivers.bench --section features
 
-Sections (registered by name, run in registration order):
+Sections (registered by name, run in registration order; all but the opt-in ones by default):
 - features: clips/s of the kit front end vs librosa on the same clips, same machine
   (STFT, log-mel, MFCC, and the CQT: the kit's fast CQT vs librosa.cqt).
 - pipeline: a dummy Keras model fed by shared.pipeline from the feature cache vs the
@@ -17,6 +17,9 @@ Sections (registered by name, run in registration order):
 - inference: latency per clip and batched clips/s of one paper-2 branch vs the two-branch
   ensemble through the predict path, with and without features
   (replication/drivers/bench_inference.py).
+- peers (only with --section peers): the four paper models against the same models in
+  PyTorch, clips/s and ratio (replication/drivers/bench_peers.py; PyTorch is an optional
+  extra, requirements-peers.txt).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -42,16 +45,25 @@ from shared.paths import checkout_root
 
 SectionFn = Callable[["BenchContext"], dict]
 SECTIONS: dict[str, SectionFn] = {}
+OPT_IN: set[str] = set()            # sections run only when named with --section
 
 
-def register_section(name: str) -> Callable[[SectionFn], SectionFn]:
-    """Registers a benchmark section; a duplicate name is an error."""
+def register_section(name: str, default: bool = True) -> Callable[[SectionFn], SectionFn]:
+    """Registers a benchmark section; a duplicate name is an error. default=False: the
+    section runs only when asked for with --section (an optional extra, e.g. "peers")."""
     def wrap(fn: SectionFn) -> SectionFn:
         if name in SECTIONS:
             raise ValueError(f"benchmark section '{name}' is already registered")
         SECTIONS[name] = fn
+        if not default:
+            OPT_IN.add(name)
         return fn
     return wrap
+
+
+def default_sections() -> list[str]:
+    """The sections a run without --section measures, in registration order."""
+    return [name for name in SECTIONS if name not in OPT_IN]
 
 
 @dataclass
@@ -341,6 +353,11 @@ from replication.drivers.bench_inference import bench_inference as _bench_infere
 register_section("frontend_floor")(_bench_frontend_floor)
 register_section("inference")(_bench_inference)
 
+# PyTorch peers of the paper models (optional extra; skipped with an install hint without torch)
+from replication.drivers.bench_peers import bench_peers as _bench_peers  # noqa: E402
+
+register_section("peers", default=False)(_bench_peers)
+
 
 def host_info() -> dict:
     import os
@@ -382,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="training section: batch of the paper-size models (default the "
                              "papers' 40 / 64; lower it if memory is short)")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="frontend_floor / inference sections: rounds (default 2 quick / 9 and 5)")
+                        help="frontend_floor / inference / peers sections: rounds (default 2 quick / "
+                             "9 and 5; peers 1 quick / 3)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -392,12 +410,13 @@ def main(argv: list[str] | None = None) -> int:
     report = {"quick": args.quick, "source": source, "host": host_info(),
               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sections": {}}
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
-        for name in args.section or list(SECTIONS):
+        for name in args.section or default_sections():
             print(f"[{name}]")
             workdir = Path(tmp) / name
             workdir.mkdir()
             ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
                                seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch,
+                                      "peer_rounds": args.rounds,
                                       "floor_rounds": args.rounds, "inference_rounds": args.rounds})
             start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)
