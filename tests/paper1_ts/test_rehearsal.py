@@ -4,8 +4,6 @@ generated DCASE 2018 1A data, records marked as a rehearsal, verdicts labelled, 
 from __future__ import annotations
 
 import json
-import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from paper1_ts.rehearsal import paper_budget, rehearsal_params
 from replication.rehearsal import CACHE_DIR, DATA_DIR, REHEARSAL_STEPS
 from shared.config import to_dict
 from shared.datasets.rehearsal_marker import MARKER_FILE
+from tests.rehearsal_cost import run_rehearsal
 
 
 def test_rehearsal_params_change_only_steps_data_and_roots(tmp_path):
@@ -78,13 +77,8 @@ def test_rehearse_table6_through_the_command(tmp_path, capsys):
     (raw and spectrogram baselines, 20 s teachers, TS students) at batch 40."""
     from paper1_ts import run
 
-    start = time.time()
-    code = run.main(["--table", "6", "--rehearse", "--results", str(tmp_path)])
-    out = capsys.readouterr().out
-    seconds, peak = time.time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with capsys.disabled():              # the measured cost, shown in the test log
-        print(f"\npaper 1 Table 6 rehearsal: {seconds:.0f} s, peak RSS {peak:.0f} MB")
-        print(out[out.find("rehearsal cost"):] if "rehearsal cost" in out else "")
+    code, out = run_rehearsal("paper 1 Table 6", run.main,
+                              ["--table", "6", "--rehearse", "--results", str(tmp_path)], capsys)
     assert code == 0, out
     runs = sorted(r["run"] for r in _records(tmp_path))
     assert runs == sorted(r.name for r in experiments.TABLES["6"].runs)

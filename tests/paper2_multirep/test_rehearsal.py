@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from paper2_multirep.tables import resolve_params
 from replication.rehearsal import CACHE_DIR, DATA_DIR, REHEARSAL_STEPS
 from shared.config import to_dict
 from shared.datasets.rehearsal_marker import MARKER_FILE
+from tests.rehearsal_cost import run_rehearsal
 
 
 def test_rehearsal_params_change_only_steps_data_roots_and_weight_requirement(tmp_path):
@@ -59,13 +58,8 @@ def test_archs_of_table_vii():
 def _rehearse_table(numeral: str, tmp_path: Path, capsys) -> tuple[str, list[dict]]:
     from paper2_multirep import run
 
-    start = time.time()
-    code = run.main(["--table", numeral, "--rehearse", "--results", str(tmp_path)])
-    out = capsys.readouterr().out
-    seconds, peak = time.time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with capsys.disabled():              # the measured cost, shown in the test log
-        print(f"\npaper 2 Table {numeral} rehearsal: {seconds:.0f} s, peak RSS {peak:.0f} MB")
-        print(out[out.find("rehearsal cost"):] if "rehearsal cost" in out else "")
+    code, out = run_rehearsal(f"paper 2 Table {numeral}", run.main,
+                              ["--table", numeral, "--rehearse", "--results", str(tmp_path)], capsys)
     assert code == 0, out
     table = table_by_number(numeral)
     assert (tmp_path / DATA_DIR / table.dataset / MARKER_FILE).is_file()
