@@ -401,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None,
                         help="frontend_floor / inference / peers sections: rounds (default 2 quick / "
                              "9 and 5; peers 1 quick / 3)")
+    parser.add_argument("--peers-dir", type=Path, default=None,
+                        help="peers section: keep each child's result in this folder and reuse "
+                             "the ones already there (a stopped run resumes)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -416,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir.mkdir()
             ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
                                seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch,
-                                      "peer_rounds": args.rounds,
+                                      "peer_rounds": args.rounds, "peers_dir": args.peers_dir,
                                       "floor_rounds": args.rounds, "inference_rounds": args.rounds})
             start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)

@@ -2,6 +2,7 @@
 
     python -m replication.drivers.bench --section peers --json peers.json   # paper shapes
     python -m replication.drivers.bench --section peers --quick             # tiny shapes, 1 round
+    python -m replication.drivers.bench --section peers --peers-dir DIR     # keep / reuse children
     python -m replication.drivers.bench_peers --framework torch --arch vgg19 \
         --shape 150 64 3 --batch 64 --optimizer sgd                            # one child
 
@@ -237,7 +238,7 @@ def run_child(framework: str, case: PeerCase, warmup: int, steps: int, min_secon
 def _spawn(framework: str, case: PeerCase, workdir: Path, warmup: int, steps: int,
            min_seconds: float, matmul_n: int, tag: str) -> dict:
     """run_child in a fresh interpreter; a crash or time-out comes back as {"error"}."""
-    out_file = workdir / f"peer-{case.name}-{framework}-{tag}.json"
+    out_file = workdir / child_file(case, framework, tag)
     cmd = [sys.executable, "-m", "replication.drivers.bench_peers", "--framework", framework,
            "--name", case.name, "--arch", case.arch,
            "--shape", *map(str, case.input_shape), "--batch", str(case.batch),
@@ -324,12 +325,19 @@ def bench_peers(ctx) -> dict:
     warmup, min_seconds, mm_n = (1, 0.5, 512) if tiny else (1, 3.0, 2048)
     ctx.log(f"  {len(cases)} models x {n_rounds} rounds, kit and PyTorch peer in turn, "
             f"{THREADS} threads each, one child process per measurement")
+    keep = ctx.extra.get("peers_dir")
+    workdir = Path(keep) if keep else ctx.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
     rounds = {name: [] for name in cases}
+    reused = 0
     for r in range(n_rounds):
         for name, case in cases.items():
             order = ("kit", "torch") if r % 2 == 0 else ("torch", "kit")
-            got = {fw: _spawn(fw, case, ctx.workdir, warmup, steps, min_seconds, mm_n, f"r{r}")
-                   for fw in order}
+            got = {}
+            for fw in order:
+                kept = reuse_child(workdir / child_file(case, fw, f"r{r}"), warmup, steps) if keep else None
+                reused += kept is not None
+                got[fw] = kept or _spawn(fw, case, workdir, warmup, steps, min_seconds, mm_n, f"r{r}")
             rounds[name].append(got)
             ctx.log(f"  round {r + 1} {name:20s} " + "  ".join(
                 f"{fw} " + (f"{got[fw]['clips_per_s']:8.2f} clips/s" if "error" not in got[fw]
@@ -353,7 +361,25 @@ def bench_peers(ctx) -> dict:
             "warmup": warmup, "min_seconds": min_seconds, "matmul_n": mm_n,
             "matmul_gflops_per_s": matmuls, "ceiling_gflops_per_s": ceiling,
             "targets": {"ratio": TARGET_RATIO, "share_of_ceiling": TARGET_CEILING},
-            "versions": versions, "models": models, "loadavg": list(load)}
+            "versions": versions, "models": models, "loadavg": list(load),
+            "reused_children": reused}
+
+
+def child_file(case: PeerCase, framework: str, tag: str) -> str:
+    """File name of one child's result in the section's work folder."""
+    return f"peer-{case.name}-{framework}-{tag}.json"
+
+
+def reuse_child(path: Path, warmup: int, steps: int) -> dict | None:
+    """A child result kept by an earlier run with --peers-dir (a stopped run resumes), or None
+    when there is none or it was measured with other warm-up / step settings."""
+    try:
+        got = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if got.get("warmup_steps") != warmup or got.get("steps", 0) < steps or "clips_per_s" not in got:
+        return None
+    return got
 
 
 # ----------------------------------------------------------------------------- report

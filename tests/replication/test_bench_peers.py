@@ -307,3 +307,30 @@ def test_report_renders_the_peers_table_into_its_markers(tmp_path):
     assert ("- p1_cnn_gru_paper: not met: the peer already runs at 80 % of the ceiling, so 1.5x it "
             "would need the kit at 120 % of the ceiling, above the ceiling; the kit reaches 60 %, "
             "short of the 90 % clause.") in text
+
+
+def test_a_stopped_run_resumes_from_the_kept_children(tmp_path, monkeypatch):
+    """--peers-dir: children already measured (same warm-up, enough steps) are read back,
+    the others are measured; a kept child of other settings is measured again."""
+    monkeypatch.setattr(bench_peers, "torch_missing", lambda: None)
+    spawned = []
+
+    def fake_spawn(fw, case, workdir, warmup, steps, min_seconds, mm_n, tag):
+        spawned.append((case.name, fw, tag))
+        return {**_child(1.0), "warmup_steps": warmup, "steps": steps, "version": fw}
+
+    monkeypatch.setattr(bench_peers, "_spawn", fake_spawn)
+    keep = tmp_path / "kept"
+    keep.mkdir()
+    case = TINY_CASES["p1_cnn_gru_tiny"]
+    kept = {**_child(3.0), "warmup_steps": 1, "steps": 2, "version": "kit"}
+    (keep / bench_peers.child_file(case, "kit", "r0")).write_text(json.dumps(kept))
+    stale = {**_child(5.0), "warmup_steps": 4, "steps": 2, "version": "torch"}   # other warm-up
+    (keep / bench_peers.child_file(case, "torch", "r0")).write_text(json.dumps(stale))
+    ctx, _ = _ctx(tmp_path / "work", peers_models=[case.name], peer_rounds=2, steps=2,
+                  peers_dir=keep)
+    got = bench_peers.bench_peers(ctx)
+    assert spawned == [(case.name, "torch", "r0"), (case.name, "torch", "r1"), (case.name, "kit", "r1")]
+    assert got["reused_children"] == 1
+    assert got["models"][case.name]["ratios"] == [3.0, 1.0]
+
