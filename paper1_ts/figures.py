@@ -24,8 +24,17 @@ FIG1_PAIR = ("shopping_mall", "airport")                       # Fig. 1 caption
 FIG2_PAIRS = (("shopping_mall", "airport"), ("metro", "tram"))  # Fig. 2 caption (red, green)
 
 
+REHEARSAL_TITLE = "REHEARSAL (generated clips, a few steps; says nothing about the paper): "
+
+
 def figure_dir(params: Paper1Params) -> Path:
     return Path(params.results_root) / "paper1" / "figures"
+
+
+def figure_title(params: Paper1Params, title: str) -> str:
+    """`title`, marked as a rehearsal's when the params read rehearsal data
+    (replication/rehearsal.py), so its PNG is never taken for the figure itself."""
+    return REHEARSAL_TITLE + title if params.data.rehearsal else title
 
 
 def _plan_and_train(table: TableSpec, params: Paper1Params, preset: str, dry_run: bool):
@@ -67,8 +76,9 @@ def figure1(params: Paper1Params, preset: str, dry_run: bool = False) -> Path | 
         groups += [group] * int(keep.sum())
     path, _ = plots.plot_tsne(np.concatenate(vectors), labels, figure_dir(params) / f"figure1_{preset}.png",
                               groups=groups, seed=seed,
-                              title=f"Fig. 1: {FIG1_PAIR[0]} vs {FIG1_PAIR[1]}, 10 s vs joined 20 s "
-                                    f"({params.figure1_model} CNN-GRU, evaluation clips)")
+                              title=figure_title(params, f"Fig. 1: {FIG1_PAIR[0]} vs {FIG1_PAIR[1]}, 10 s "
+                                                         f"vs joined 20 s ({params.figure1_model} CNN-GRU, "
+                                                         "evaluation clips)"))
     return path
 
 
@@ -90,8 +100,8 @@ def figure2(params: Paper1Params, preset: str, dry_run: bool = False) -> Path | 
         scores, labels, _ = tables.run_scores(plan.systems[(run, seed)], plan.store, params, n)
         cms.append(backend_svm.confusion(scores, labels, n))
     return plots.plot_confusion_pair(cms[0], cms[1], ctx.classes, figure_dir(params) / f"figure2_{preset}.png",
-                                     titles=(f"W/O TS (ensemble; {preset} preset, seed {seed})",
-                                             f"W/ TS (ensemble; {preset} preset, seed {seed})"),
+                                     titles=(figure_title(params, f"W/O TS (ensemble; {preset} preset, seed {seed})"),
+                                             figure_title(params, f"W/ TS (ensemble; {preset} preset, seed {seed})")),
                                      highlight_pairs=FIG2_PAIRS)
 
 

@@ -28,3 +28,13 @@ def test_figure_dry_run_plans_without_training(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ensemble_w_ts" in out and "6 to train" in out
     assert not (tmp_path / "paper1" / "figures").exists()
+
+
+def test_a_rehearsal_figure_says_so_in_its_title(tmp_path):
+    from paper1_ts.figures import REHEARSAL_TITLE, figure_title
+    from paper1_ts.params import resolve_params
+    from paper1_ts.rehearsal import rehearsal_params
+    paper = resolve_params("paper")
+    rehearsal = rehearsal_params(paper, str(tmp_path), None, generate=False)
+    assert figure_title(paper, "Fig. 1") == "Fig. 1"
+    assert figure_title(rehearsal, "Fig. 1") == REHEARSAL_TITLE + "Fig. 1"
