@@ -17,11 +17,11 @@ For each branch alone and for the ensemble (both branches, probabilities average
 `predict` runs a record of an ensemble row):
 - latency per clip, one clip at a time (batch 1 clip: its crops in one network call),
   with features (decode of the WAV file + front end + crops + network, `clip_probs`)
-  and network only (the clip's crops precomputed, `clip_scores`);
+  and network only (the clip's crops precomputed, the classifier called eagerly);
 - clips/s batched: all clips' crops in one network call, with features (decode + front
   end per clip) and network only;
-- both again, network only, with the classifier's call traced once (tf.function) instead
-  of the eager call `clip_scores` makes: what the predict path's per-layer dispatch costs.
+- network only once more with the classifier's call traced once (tf.function), as
+  `clip_scores` (so predict) does since commit 5d65031: what eager per-layer dispatch costs.
 Calls take turns inside each round; the median over rounds and the spread are reported.
 `--quick` measures the demo size only, on 2 clips, 2 rounds.
 """
@@ -79,11 +79,13 @@ def classifiers(size: InferenceSize) -> list:
 
 
 def _network(models, crops_per_model) -> None:
-    """The audio-level score of one clip (or a batch of crops) through every model."""
-    from shared.inference import clip_scores
+    """The audio-level score of one clip (or a batch of crops) through every model, the
+    classifier called eagerly (layer by layer from Python; `clip_scores` traces its call
+    since commit 5d65031, so this column keeps the eager cost to compare with)."""
+    from shared.inference import softmax
 
     for clf, crops in zip(models, crops_per_model):
-        clip_scores(clf, crops, batch_size=len(crops))
+        softmax(np.asarray(clf(crops, training=False), np.float64)).mean(axis=0)
 
 
 def _traced(clf):
@@ -185,12 +187,16 @@ def bench_inference(ctx) -> dict:
         folder = ctx.workdir / name
         folder.mkdir(parents=True, exist_ok=True)
         out[name] = measure(sizes[name], folder, rounds, ctx.seed, ctx.log, clips=2 if ctx.quick else None)
-    return {"sizes": out, "weights": "random (cost only)", "host_before": load_before,
+    return {"sizes": out, "weights": "random (cost only)", "predict_call": "traced", "host_before": load_before,
             "host_after": host_load()}
 
 
 def _cell(s: dict, fmt: str) -> str:
     return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}-{fmt.format(s['max'])})"
+
+
+_PREDICT_CALL = {"eager": "which called the classifier eagerly when this was measured, before commit 5d65031",
+                 "traced": "the classifier's call traced once"}
 
 
 def render_inference(report: dict, name: str) -> str:
@@ -206,9 +212,10 @@ def render_inference(report: dict, name: str) -> str:
              f"{' / '.join(map(str, after['loadavg']))} after), {sec['weights']} weights. "
              "Latency: one clip at a time, its evaluation crops in one network call, averaged over "
              "the clips. Batched: every clip's crops in one network call. \"With features\": decode of "
-             "the WAV file + the branch's front end + crops + network (`predict`'s `clip_probs`); "
-             "\"network only\": the crops precomputed; \"traced\": the same with the classifier's call "
-             "traced once (tf.function) instead of the eager call `clip_scores` makes. Median over "
+             "the WAV file + the branch's front end + crops + network (`predict`'s `clip_probs`, "
+             f"{_PREDICT_CALL[sec.get('predict_call', 'eager')]}); "
+             "\"network only\": the crops precomputed, the classifier called eagerly (layer by layer); "
+             "\"traced\": the same with the classifier's call traced once (tf.function). Median over "
              "rounds (smallest-largest round).", ""]
     for size, s in sec["sizes"].items():
         nets = " + ".join(f"{b['network']} on {b['representation']}" for b in s["branches"])
