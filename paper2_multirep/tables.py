@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -112,16 +111,19 @@ def job_item(run: RunSpec) -> tuple[str, tuple[BranchSpec, ...]]:
 
 @dataclass(frozen=True)
 class Paper2Backend:
-    """Paper 2's side of replication.runner: rows, describe, train, score."""
+    """Paper 2's side of replication.runner: rows, describe, train, score.
+
+    diff: where the settings depart from the paper preset (every record carries it),
+      computed when the plan is made (plan_table), before any training. It reads the
+      paper preset's file; read only at scoring, an edit of that file during an hour-long
+      run (a key the running code's dataclasses lack) ends the run with a ConfigError
+      (exit 2) after every model has trained, with no record written.
+    """
     table: TableSpec
     params: ExperimentParams
     data: backend.DataContext
     runs: dict[str, RunSpec]
-
-    @cached_property
-    def diff(self) -> dict:
-        """Where the settings depart from the paper preset (every record carries it)."""
-        return paper_diff(self.params)
+    diff: dict
 
     def rows(self) -> list[runner.Row]:
         return [runner.Row(run.run, (job_item(run),)) for run in self.runs.values()]
@@ -176,7 +178,7 @@ def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = N
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
     runs = table_runs(table)
-    table_backend = Paper2Backend(table, params, data, {run.run: run for run in runs})
+    table_backend = Paper2Backend(table, params, data, {run.run: run for run in runs}, paper_diff(params))
     jobs, systems, order = runner.resolve_jobs(table_backend.rows(), range(n_seeds), table_backend)
     store = JobStore(Path(params.results_root) / STORE_DIR)
     return Plan(name=table.name, seeds=tuple(range(n_seeds)), jobs=jobs, systems=systems, store=store,
@@ -285,9 +287,8 @@ def run_record(plan: Plan, run: RunSpec, seed: int, diff: dict) -> RunRecord:
 
 def records_for(plan: Plan) -> list[RunRecord]:
     """One RunRecord per (run, seed) from the stored job outputs (all jobs must be done)."""
-    diff = paper_diff(plan.params)
     runs = {run.run: run for run in plan.runs}
-    return [run_record(plan, runs[name], seed, diff) for name, seed in plan.order]
+    return [run_record(plan, runs[name], seed, plan.backend.diff) for name, seed in plan.order]
 
 
 TableOutcome = runner.TableOutcome        # .plan, .records, .paths, .report, .exit_code
