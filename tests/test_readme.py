@@ -26,6 +26,7 @@ SECTIONS = {
     "esc10": "docs/paper2.md",
     "bench": "docs/scale.md",
     "costs": "docs/scale.md",
+    "peers": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
@@ -185,6 +186,17 @@ def test_bench_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "bench") == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + after
          + " --before " + before + " --into docs/scale.md --section bench")
+
+
+def test_peers_section_is_current(monkeypatch):
+    from replication.drivers.bench_peers import render_peers
+    from replication.drivers.bench_report import _load
+    monkeypatch.chdir(ROOT)
+    src = "docs/results/bench/peers.json"
+    fresh = render_peers(_load(Path(src)), src).strip("\n")
+    assert section(DOCS / "scale.md", "peers") == fresh, \
+        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
+         + " --into docs/scale.md --section peers")
 
 
 def test_costs_section_is_current():

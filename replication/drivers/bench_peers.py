@@ -392,10 +392,12 @@ def render_peers(report: dict, json_name: str) -> str:
         return f"Not measured: {sec['skipped']}\n"
     v = sec.get("versions", {})
     load = " / ".join(f"{x:.2f}" for x in sec.get("loadavg", []))
-    lines = [f"Measured by `python -m replication.drivers.bench --section peers --json {json_name}` "
+    lines = [f"Measured by `python -m replication.drivers.bench --section peers --rounds {sec['rounds']} "
+             f"--steps {sec['steps']} --json {json_name}` "
              f"({v.get('kit', 'kit')} vs {v.get('torch', 'PyTorch')}; {sec['threads']} threads each; "
              f"{sec['rounds']} rounds, kit and peer in turn in fresh child processes, each timing at "
-             f"least {sec['steps']} steps after {sec['warmup']} warm-up steps; load average "
+             f"least {sec['steps']} steps after {sec['warmup']} warm-up step(s) and one untimed "
+             f"gauge step; load average "
              f"{load} at the end of the run). Ceiling: the largest fp32 {sec['matmul_n']} x "
              f"{sec['matmul_n']} matmul rate of any child, {sec['ceiling_gflops_per_s']:.0f} GFLOP/s "
              "(each side's FLOPs per clip are the kit's count, 2 per multiply-add of conv / dense / "
@@ -443,17 +445,18 @@ def why_not(sec: dict) -> list[str]:
         kit, peer = 100 * m["kit_share_of_ceiling"], 100 * m["torch_share_of_ceiling"]
         need = ratio_target * peer
         if m["verdict"] == "ratio":
-            text = f"meets the ratio target ({m['ratio']:.2f}x; the kit at {kit:.0f} % of the ceiling)"
+            text = f"meets the ratio target ({m['ratio']:.2f}x; the kit at {kit:.1f} % of the ceiling)"
         elif m["verdict"] == "ceiling":
-            text = f"meets the ceiling clause (the kit at {kit:.0f} % of the ceiling, {m['ratio']:.2f}x the peer)"
+            text = f"meets the ceiling clause (the kit at {kit:.1f} % of the ceiling, {m['ratio']:.2f}x the peer)"
         elif need > 100:
-            text = (f"not met: the peer already runs at {peer:.0f} % of the ceiling, so "
-                    f"{ratio_target:g}x it would need the kit at {need:.0f} % of the ceiling, above "
-                    f"the ceiling; the kit reaches {kit:.0f} %, short of the "
+            text = (f"not met: the peer already runs at {peer:.1f} % of the ceiling, so "
+                    f"{ratio_target:g}x it would need the kit at {need:.1f} % of the ceiling, above "
+                    f"the ceiling; the kit reaches {kit:.1f} %, short of the "
                     f"{100 * share_target:.0f} % clause")
         else:
-            text = (f"not met: {ratio_target:g}x the peer would need the kit at {need:.0f} % of the "
-                    f"ceiling and it reaches {kit:.0f} % ({m['ratio']:.2f}x the peer)")
+            text = (f"not met: {ratio_target:g}x the peer (median of the clips/s) would need the kit "
+                    f"at {need:.1f} % of the ceiling and it reaches {kit:.1f} % "
+                    f"({m['ratio']:.2f}x the peer, median of the rounds' ratios)")
         out.append(f"- {name}: {text}.")
     return [""] + out if out else []
 

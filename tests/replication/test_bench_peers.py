@@ -301,12 +301,14 @@ def test_report_renders_the_peers_table_into_its_markers(tmp_path):
     assert "6.00 (6.00-6.00)" in row and "3.00 (3.00-3.00)" in row and "2.00x (2.00)" in row
     assert "12 %, 6 %" in row and "**met** (ratio)" in row and "7 = 7" in row
     assert "PyTorch y" in text and "100 GFLOP/s" in text
-    assert f"- {case.name}: meets the ratio target (2.00x; the kit at 12 % of the ceiling)." in text
-    assert ("- p2_vgg19_paper: not met: 1.5x the peer would need the kit at 60 % of the ceiling "
-            "and it reaches 44 % (1.10x the peer).") in text
-    assert ("- p1_cnn_gru_paper: not met: the peer already runs at 80 % of the ceiling, so 1.5x it "
-            "would need the kit at 120 % of the ceiling, above the ceiling; the kit reaches 60 %, "
+    assert f"- {case.name}: meets the ratio target (2.00x; the kit at 12.0 % of the ceiling)." in text
+    assert ("- p2_vgg19_paper: not met: 1.5x the peer (median of the clips/s) would need the kit at "
+            "60.0 % of the ceiling and it reaches 44.0 % (1.10x the peer, median of the rounds' "
+            "ratios).") in text
+    assert ("- p1_cnn_gru_paper: not met: the peer already runs at 80.0 % of the ceiling, so 1.5x it "
+            "would need the kit at 120.0 % of the ceiling, above the ceiling; the kit reaches 60.0 %, "
             "short of the 90 % clause.") in text
+    assert "--section peers --rounds 1 --steps 2 --json" in text
 
 
 def test_a_stopped_run_resumes_from_the_kept_children(tmp_path, monkeypatch):
