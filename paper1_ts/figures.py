@@ -19,12 +19,13 @@ import numpy as np
 
 from paper1_ts.experiments import ModelJob, RunSpec, TableSpec, table_by_number
 from paper1_ts.params import Paper1Params
+from replication.rehearsal import TITLE_MARK, marked_title
 
 FIG1_PAIR = ("shopping_mall", "airport")                       # Fig. 1 caption
 FIG2_PAIRS = (("shopping_mall", "airport"), ("metro", "tram"))  # Fig. 2 caption (red, green)
 
 
-REHEARSAL_TITLE = "REHEARSAL (generated clips, a few steps; says nothing about the paper): "
+REHEARSAL_TITLE = TITLE_MARK                 # replication/rehearsal.py (shared with paper 2's figures)
 
 
 def figure_dir(params: Paper1Params) -> Path:
@@ -34,7 +35,7 @@ def figure_dir(params: Paper1Params) -> Path:
 def figure_title(params: Paper1Params, title: str) -> str:
     """`title`, marked as a rehearsal's when the params read rehearsal data
     (replication/rehearsal.py), so its PNG is never taken for the figure itself."""
-    return REHEARSAL_TITLE + title if params.data.rehearsal else title
+    return marked_title(params.data.rehearsal, title)
 
 
 def _plan_and_train(table: TableSpec, params: Paper1Params, preset: str, dry_run: bool):

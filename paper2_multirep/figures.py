@@ -26,6 +26,7 @@ import numpy as np
 
 from paper2_multirep import tables
 from paper2_multirep.experiments import BranchSpec, ExperimentParams, GroupSpec, TableSpec
+from replication.rehearsal import marked_title
 from shared.config import atomic_write_text
 
 LOGMEL_RESNET = BranchSpec("logmel64", "resnet")
@@ -46,6 +47,12 @@ def figure45_spec() -> TableSpec:
     """Table II's logMel64/ResNet + CQT/ResNet group (Figs. 4-5 show its CQT branch)."""
     return TableSpec("paper2/figure4-5", "F4", "fsdkaggle2018", "t-SNE of CQT/ResNet logits",
                      (GroupSpec("g", "logMel + CQT", (LOGMEL_RESNET, BranchSpec("cqt", "resnet"))),))
+
+
+def figure_title(params: ExperimentParams, title: str) -> str:
+    """`title`, marked as a rehearsal's when the params read rehearsal data (--rehearse,
+    replication/rehearsal.py), so its PNG is never taken for the paper's figure."""
+    return marked_title(params.data.rehearsal, title)
 
 
 def narrow(plan: tables.Plan, target: BranchSpec) -> tables.Plan:
@@ -116,7 +123,8 @@ def make_figure(number: int, params: ExperimentParams, *, seeds: int | None = No
         errors = {label: [100 * float(np.std(values[m][k])) for m in MODES]
                   for label, k in (("Accuracy", "accuracy"), ("mAP@3", "map_at_3"))}
         plots.plot_grouped_bars(list(MODES), series, out_path, errors=errors, ylabel="%",
-                                title=f"Fig. 3: logMel64/ResNet branch by distillation mode\n({note})")
+                                title=figure_title(plan.params, "Fig. 3: logMel64/ResNet branch by "
+                                                             f"distillation mode\n({note})"))
         atomic_write_text(out_path.with_suffix(".json"),
                           json.dumps({"per_seed": values, "partner": partner, "note": note}, indent=2))
         return out_path
@@ -125,7 +133,7 @@ def make_figure(number: int, params: ExperimentParams, *, seeds: int | None = No
     from paper2_multirep.experiments import run_name
     name = cqt.key if number == 4 else run_name(group, "distilled", cqt)
     logits, labels = _branch_output(plan, name, 0, cqt, group, "logits")
-    title = (f"Fig. {number}: t-SNE of CQT/ResNet logits, "
-             f"{'independent' if number == 4 else 'distilled'} ({note})")
+    title = figure_title(plan.params, f"Fig. {number}: t-SNE of CQT/ResNet logits, "
+                                      f"{'independent' if number == 4 else 'distilled'} ({note})")
     plots.plot_tsne(logits, labels, out_path, class_names=list(plan.data.classes), title=title, seed=0)
     return out_path

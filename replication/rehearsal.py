@@ -35,6 +35,7 @@ PER_CLASS = 2                        # generated clips per class and split
 RESULTS_DIR = "results/rehearsal"    # default results root of a rehearsal (in the checkout)
 DATA_DIR = "_data"                   # <results>/_data/<dataset>: generated data
 CACHE_DIR = "_cache"                 # <results>/_cache: the rehearsal's feature cache
+TITLE_MARK = "REHEARSAL (generated clips, a few steps; says nothing about the paper): "
 NOTE = ("REHEARSAL: full-size models on a few generated clips for a few steps; the numbers "
         "below test the path from data to record, they say nothing about the paper")
 
@@ -51,6 +52,12 @@ class Rehearsal:
         """What a rehearsal record carries in extra["rehearsal"]."""
         return {"steps_per_epoch": self.steps, "data_root": self.data_root,
                 "note": NOTE, **more}
+
+
+def marked_title(rehearsal: bool, title: str) -> str:
+    """A figure's `title`, led by TITLE_MARK when it was drawn from a rehearsal's models, so
+    its PNG is never taken for the paper's figure (both papers' figure commands)."""
+    return TITLE_MARK + title if rehearsal else title
 
 
 def default_results_root(given: str | None) -> str:

@@ -62,3 +62,39 @@ def test_figures_4_5_tsne(demo_root, tmp_path, number):
 def test_unknown_figure_is_refused():
     with pytest.raises(ValueError, match="no figure 2"):
         figures.make_figure(2, tables.resolve_params("demo"))
+
+
+def test_figure_title_marks_the_rehearsal_params(tmp_path):
+    from paper2_multirep.rehearsal import rehearsal_params
+    from replication.rehearsal import TITLE_MARK
+    paper = tables.resolve_params("paper")
+    rehearsal = rehearsal_params(paper, "fsdkaggle2018", str(tmp_path), None, generate=False)
+    assert figures.figure_title(paper, "Fig. 3") == "Fig. 3"
+    assert figures.figure_title(rehearsal, "Fig. 3") == TITLE_MARK + "Fig. 3"
+
+
+@pytest.mark.parametrize("number", [3, 4])
+def test_a_rehearsal_figure_says_so_in_its_png_title(demo_root, tmp_path, monkeypatch, number):
+    """make_figure titles the PNG from the plan's params: a plan of rehearsal data (here the
+    demo plan with its data flag turned on after planning) gives a marked title."""
+    from dataclasses import replace
+
+    from replication import plots
+    from replication.rehearsal import TITLE_MARK
+    params = tables.resolve_params("demo", {"results_root": str(tmp_path)})
+    spec = figures.figure3_spec() if number == 3 else figures.figure45_spec()
+    _fill_store(tables.plan_table(spec, params, 1, str(demo_root)), np.random.default_rng(number))
+    real_plan, titles = tables.plan_table, []
+
+    def rehearsal_plan(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        plan.params = replace(plan.params, data=replace(plan.params.data, rehearsal=True))
+        return plan
+
+    for name in ("plot_grouped_bars", "plot_tsne"):
+        real = getattr(plots, name)
+        monkeypatch.setattr(plots, name, lambda *a, _real=real, **k: titles.append(k["title"]) or _real(*a, **k))
+    monkeypatch.setattr(tables, "plan_table", rehearsal_plan)
+    out = figures.make_figure(number, params, seeds=1, data_root=str(demo_root), log=lambda s: None)
+    assert out.stat().st_size > 1000
+    assert len(titles) == 1 and titles[0].startswith(TITLE_MARK + f"Fig. {number}: ")
