@@ -27,6 +27,8 @@ SECTIONS = {
     "bench": "docs/scale.md",
     "costs": "docs/scale.md",
     "peers": "docs/scale.md",
+    "bench_floor": "docs/scale.md",
+    "bench_inference": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
@@ -197,6 +199,22 @@ def test_peers_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "peers") == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
          + " --into docs/scale.md --section peers")
+
+
+@pytest.mark.parametrize("name, render", [("bench_floor", "bench_floor:render_floor"),
+                                          ("bench_inference", "bench_inference:render_inference")])
+def test_floor_and_inference_sections_are_current(monkeypatch, name, render):
+    import importlib
+
+    from replication.drivers.bench_report import _load
+    module, func = render.split(":")
+    fn = getattr(importlib.import_module(f"replication.drivers.{module}"), func)
+    monkeypatch.chdir(ROOT)
+    src = "docs/results/bench/floor_inference.json"
+    fresh = fn(_load(Path(src)), src).strip("\n")
+    assert section(DOCS / "scale.md", name) == fresh, \
+        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
+         + f" --into docs/scale.md --section {name}")
 
 
 def test_costs_section_is_current():
