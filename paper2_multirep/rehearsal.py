@@ -73,28 +73,33 @@ def imagenet_home(archs: tuple[str, ...], log=print) -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def measure_step_seconds(table: TableSpec, params: ExperimentParams, data, steps: int = 2) -> dict[str, float]:
+def measure_step_seconds(table: TableSpec, params: ExperimentParams, data, steps: int = 2,
+                         train=None) -> dict[str, float]:
     """Seconds of one SGD step at the preset's batch (not capped by the rehearsal's clip
-    count) for each branch of `table`, on random crops of its shape, after a warm-up step."""
+    count) for each branch of `table`, on random crops of its shape, after a warm-up step
+    (`train`: the training params read when the plan was made; None reads the preset now)."""
     from paper2_multirep import table_backend as backend
     return {branch.key: backend.step_seconds(branch, params, data,
-                                             backend.branch_training_params(params, branch).optim.batch_size,
-                                             steps, clear=True)
+                                             backend.branch_training_params(params, branch, train).optim.batch_size,
+                                             steps, clear=True, train=train)
             for branch in table.branches}
 
 
-def cost_text(plan, preset: ExperimentParams, step_seconds: dict[str, float]) -> str:
+def cost_text(plan, preset: ExperimentParams, step_seconds: dict[str, float], train=None) -> str:
     """Seconds per step (measured here), per pass over the official training split, and
     the table's training time at the preset's budget: every job of the plan, each branch
     making its passes (independent / cyclic) of ceil(train clips / batch) steps. Soft-label
-    scoring and evaluation are not included."""
+    scoring and evaluation are not included. `train`: the preset's training params read
+    before the run (run.py reads them first: a preset file edited during the rehearsal then
+    cannot end it); None reads them now."""
     from paper2_multirep import table_backend as backend
 
     n_train = OFFICIAL_TRAIN[plan.data.name]
-    passes = backend.training_params(preset).passes_per_branch()
+    train = backend.training_params(preset) if train is None else train
+    passes = train.passes_per_branch()
     costs, per_pass = [], {}
     for branch in plan.table.branches:
-        batch = backend.branch_training_params(preset, branch).optim.batch_size
+        batch = backend.branch_training_params(preset, branch, train).optim.batch_size
         per_pass[branch.key] = math.ceil(n_train / batch)
         if branch.key in step_seconds:
             costs.append(rh.StepCost(branch.key, step_seconds[branch.key], per_pass[branch.key]))

@@ -175,11 +175,12 @@ def _rehearse(args: argparse.Namespace, table, params) -> int:
     """--rehearse (replication/rehearsal.py): the preset at full size on generated data,
     one cycle of a few steps, ImageNet-layout weight files in a temporary KERAS_HOME; then
     the table's cost at paper scale from steps measured here."""
-    from paper2_multirep import figures, rehearsal, tables
+    from paper2_multirep import figures, rehearsal, table_backend, tables
     spec = table if table is not None else (figures.figure3_spec() if args.figure == "3"
                                             else figures.figure45_spec())
     dataset = params.data.dataset or spec.dataset
     preset_params = params
+    preset_train = table_backend.training_params(preset_params)   # read now, not after the run
     params = rehearsal.rehearsal_params(params, dataset, args.results, args.data_root,
                                         generate=not args.dry_run)
     route_worker_outputs(args, params)
@@ -198,8 +199,9 @@ def _rehearse(args: argparse.Namespace, table, params) -> int:
         if args.no_estimate:
             print("rehearsal cost: not measured (--no-estimate)")
         else:
-            steps = rehearsal.measure_step_seconds(table, params, outcome.plan.data)
-            print(rehearsal.cost_text(outcome.plan, preset_params, steps))
+            steps = rehearsal.measure_step_seconds(table, params, outcome.plan.data,
+                                                   train=outcome.plan.backend.training)
+            print(rehearsal.cost_text(outcome.plan, preset_params, steps, train=preset_train))
     return outcome.exit_code
 
 

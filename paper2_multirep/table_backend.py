@@ -195,26 +195,31 @@ def training_params(params: ExperimentParams):
     return train
 
 
-def describe_training(params: ExperimentParams) -> dict:
-    return to_dict(training_params(params))
+def describe_training(params: ExperimentParams, train=None) -> dict:
+    """The training params as a dict (store keys): `train` when given, else read as above."""
+    return to_dict(training_params(params) if train is None else train)
 
 
-def branch_training_params(params: ExperimentParams, branch: BranchSpec):
-    """The training params of one branch: the preset's, with the architecture of its network."""
+def branch_training_params(params: ExperimentParams, branch: BranchSpec, train=None):
+    """The training params of one branch: the preset's, with the architecture of its network.
+
+    train: the experiment's training params already read (tables.Paper2Backend.training,
+      read once when the plan is made); None reads the training preset's file now. A table
+      run passes them: re-read for every job, an edit of the preset file during a long run
+      could end it hours in (the paper diff's fix, 8437ad9, is the same).
+    """
     from dataclasses import replace
-    train = training_params(params)
+    train = training_params(params) if train is None else train
     return replace(train, branch=replace(train.branch, arch=params.arch_of(branch.network)))
-
-
-def epochs_per_branch(params: ExperimentParams) -> dict[str, int]:
-    """Passes over the training data each branch makes in an independent / a cyclic job."""
-    return training_params(params).passes_per_branch()
 
 
 def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
               data: DataContext, log: Callable[[str], None] = print,
-              checkpoint_dir: str | Path | None = None) -> tuple[dict, dict, Callable]:
+              checkpoint_dir: str | Path | None = None, train=None) -> tuple[dict, dict, Callable]:
     """Trains one job; returns (outputs, info, save_files).
+
+    train: the training params read when the plan was made (branch_training_params);
+      None reads the training preset's file now.
 
     checkpoint_dir: the job's work folder (tables.execute_job passes
       <results>/paper2/_store/.work-<key>/, replication.store.JobStore.open_work). The
@@ -254,7 +259,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
     first_params = None
     entries = cache_entries([b.representation for b in branches], params, data)
     for i, branch in enumerate(branches):
-        train_p = branch_training_params(params, branch)
+        train_p = branch_training_params(params, branch, train)
         first_params = first_params or train_p
         batch = train_p.optim.batch_size
         train_entry, test_entry = entries[branch.representation]
@@ -323,13 +328,13 @@ def crop_shape(representation: str, params: ExperimentParams, data: DataContext)
 
 
 def step_seconds(branch: BranchSpec, params: ExperimentParams, data: DataContext, batch: int,
-                 steps: int = 3, clear: bool = False) -> float:
+                 steps: int = 3, clear: bool = False, train=None) -> float:
     """Seconds of one SGD step (the branch's optimiser settings) at `batch` on random crops of
     the branch's shape, after a warm-up step; `clear` frees the model's graph afterwards."""
     import keras
     from paper2_multirep.branches import build_branch
     num_classes = len(data.classes)
-    train = branch_training_params(params, branch)
+    train = branch_training_params(params, branch, train)
     shape = crop_shape(branch.representation, params, data)
     model = build_branch(train.branch, shape, num_classes, quiet=True).model
     model.compile(optimizer=keras.optimizers.SGD(train.optim.learning_rate, momentum=train.optim.momentum),
@@ -348,14 +353,14 @@ def step_seconds(branch: BranchSpec, params: ExperimentParams, data: DataContext
 
 
 def measure_epoch_seconds(branches, params: ExperimentParams, data: DataContext,
-                          steps: int = 3) -> dict[str, float]:
+                          steps: int = 3, train=None) -> dict[str, float]:
     """Seconds per pass over the training split of each branch, from timed steps here
     (step_seconds at the preset's batch, capped by the clip count); one pass =
     ceil(train clips / batch) steps (one crop per clip)."""
     out: dict[str, float] = {}
     for branch in branches:
-        batch = min(branch_training_params(params, branch).optim.batch_size, max(1, data.num_train))
-        out[branch.key] = step_seconds(branch, params, data, batch, steps) * -(-data.num_train // batch)
+        batch = min(branch_training_params(params, branch, train).optim.batch_size, max(1, data.num_train))
+        out[branch.key] = step_seconds(branch, params, data, batch, steps, train=train) * -(-data.num_train // batch)
     return out
 
 

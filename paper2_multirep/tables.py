@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -82,9 +82,10 @@ INDEPENDENT_ONLY = {"independent_budget": "epochs"}
 
 
 def job_description(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: ExperimentParams,
-                    data: backend.DataContext) -> dict:
-    """What determines a training job: its store key is the hash of this dict."""
-    training = backend.describe_training(params)
+                    data: backend.DataContext, train=None) -> dict:
+    """What determines a training job: its store key is the hash of this dict (`train`: the
+    training params read when the plan was made; None reads the training preset now)."""
+    training = backend.describe_training(params, train)
     if kind == "independent":
         training = {**training, "cyclic": {k: v for k, v in training["cyclic"].items()
                                            if k not in DISTILLATION_ONLY}}
@@ -118,19 +119,23 @@ class Paper2Backend:
       paper preset's file; read only at scoring, an edit of that file during an hour-long
       run (a key the running code's dataclasses lack) ends the run with a ConfigError
       (exit 2) after every model has trained, with no record written.
+    training: the training params (paper2_multirep.params.TrainParams: the training preset's
+      file + overrides), read once when the plan is made; job descriptions, training, the
+      plan text and the records take them from here, never from the file again.
     """
     table: TableSpec
     params: ExperimentParams
     data: backend.DataContext
     runs: dict[str, RunSpec]
     diff: dict
+    training: Any
 
     def rows(self) -> list[runner.Row]:
         return [runner.Row(run.run, (job_item(run),)) for run in self.runs.values()]
 
     def describe(self, item, seed: int, key_of=None) -> dict:
         kind, branches = item
-        return job_description(kind, branches, seed, self.params, self.data)
+        return job_description(kind, branches, seed, self.params, self.data, self.training)
 
     def make_job(self, item, seed: int, key: str, description: dict) -> Job:
         return Job(item[0], item[1], seed, key, description)
@@ -138,7 +143,8 @@ class Paper2Backend:
     def train(self, job: Job, work_dir: Path, log: Callable[[str], None]) -> runner.Trained:
         start = time.time()
         outputs, info, save_files = backend.train_job(job.kind, job.branches, job.seed, self.params,
-                                                      self.data, log=log, checkpoint_dir=work_dir)
+                                                      self.data, log=log, checkpoint_dir=work_dir,
+                                                      train=self.training)
         info = {**info, "seconds": round(time.time() - start, 1), "finished": now_iso()}
         return runner.Trained(outputs, info, save_files=save_files)
 
@@ -178,7 +184,8 @@ def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = N
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
     runs = table_runs(table)
-    table_backend = Paper2Backend(table, params, data, {run.run: run for run in runs}, paper_diff(params))
+    table_backend = Paper2Backend(table, params, data, {run.run: run for run in runs}, paper_diff(params),
+                                  backend.training_params(params))
     jobs, systems, order = runner.resolve_jobs(table_backend.rows(), range(n_seeds), table_backend)
     store = JobStore(Path(params.results_root) / STORE_DIR)
     return Plan(name=table.name, seeds=tuple(range(n_seeds)), jobs=jobs, systems=systems, store=store,
@@ -196,7 +203,7 @@ def describe_plan(plan: Plan, seconds_per_epoch: dict[str, float] | None = None)
         lines.append(f"  NOTE: the paper ran this table on {plan.table.dataset}; this preset runs it on "
                      f"{d.name} instead (results are NOT comparable with the paper)")
     lines.append(f"  {len(plan.runs)} runs x {len(plan.seeds)} seed(s), results {p.results_root}")
-    epochs = backend.epochs_per_branch(p)
+    epochs = plan.backend.training.passes_per_branch()
 
     def seconds(job: Job) -> float | None:
         return sum(seconds_per_epoch.get(b.key, 0.0) for b in job.branches) * epochs[job.kind]
@@ -278,7 +285,7 @@ def run_record(plan: Plan, run: RunSpec, seed: int, diff: dict) -> RunRecord:
                "test_clips": int(len(labels)),
                "job_seconds": info.get("seconds"), "test_split": plan.data.test_split,
                "config": run_fingerprint(job), "paper_diff": diff,
-               **({"rehearsal": {"steps_per_pass": backend.training_params(plan.params).optim.steps_per_pass,
+               **({"rehearsal": {"steps_per_pass": plan.backend.training.optim.steps_per_pass,
                                  "data_root": str(plan.data.root),
                                  "branches_faithful": bool(info.get("faithful", True))}}
                   if plan.params.data.rehearsal else {})},
@@ -320,7 +327,8 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
         log("dry run: nothing trained")
         return TableOutcome(plan, [], [])
     runner.refuse_existing(plan, overwrite, log)     # before the speed measurement and any training
-    speeds = backend.measure_epoch_seconds(plan.table.branches, plan.params, plan.data) \
+    speeds = backend.measure_epoch_seconds(plan.table.branches, plan.params, plan.data,
+                                           train=plan.backend.training) \
         if estimate and plan.pending() else None
     log(describe_plan(plan, speeds))
     return runner.run_table(plan, plan.backend, plan.params, overwrite=overwrite, checked=check,
