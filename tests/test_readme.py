@@ -33,6 +33,7 @@ SECTIONS = {
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
     "claims_t_squared": "docs/claims.md",
+    "claims_premises": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
