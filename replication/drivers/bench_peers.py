@@ -291,8 +291,9 @@ def summarise(case: PeerCase, rounds: list[dict], ceiling: float | None) -> dict
 
 
 def _spread(values: list[float]) -> dict:
-    return {"median": float(np.median(values)), "min": min(values), "max": max(values),
-            "values": values}
+    """bench_rounds.spread (median, min, max) with the per-round values kept."""
+    from replication.drivers.bench_rounds import spread
+    return {**spread(values), "values": values}
 
 
 def verdict(m: dict) -> str:
