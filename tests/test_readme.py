@@ -34,6 +34,7 @@ SECTIONS = {
     "premises_design": "docs/claims.md",
     "claims_t_squared": "docs/claims.md",
     "claims_premises": "docs/claims.md",
+    "claims_premises_p1": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
