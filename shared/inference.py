@@ -20,6 +20,7 @@ refused with one line naming the file, what it has and what the model needs.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -117,26 +118,18 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-_TRACED: "weakref.WeakKeyDictionary" = None  # classifier -> its inference call traced once
+_TRACED = weakref.WeakKeyDictionary()     # classifier -> its inference call, traced once
 
 
-def _traced_call(classifier):
+def traced_call(classifier):
     """classifier(x, training=False) as one traced graph, kept per classifier. Called eagerly,
     a Keras model dispatches layer by layer from Python: the benchmark's inference section
     measured ResNet101 at 1424 ms per clip that way and 264 ms traced (same outputs to float
     tolerance, tests/replication/test_bench_inference.py). The table runs score crops through a
     traced step too (paper2_multirep.cyclic.predict_crops)."""
-    global _TRACED
-    import weakref
-
-    import tensorflow as tf
-    if _TRACED is None:
-        _TRACED = weakref.WeakKeyDictionary()
-    try:
-        fn = _TRACED.get(classifier)
-    except TypeError:                     # not weak-referenceable: trace without keeping it
-        return tf.function(lambda x: classifier(x, training=False), reduce_retracing=True)
+    fn = _TRACED.get(classifier)
     if fn is None:
+        import tensorflow as tf
         ref = weakref.ref(classifier)     # the cached value must not keep its key alive
         fn = tf.function(lambda x: ref()(x, training=False), reduce_retracing=True)
         _TRACED[classifier] = fn
@@ -146,8 +139,8 @@ def _traced_call(classifier):
 def clip_scores(classifier, crops: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(probs [C], logits [C]) of one clip: mean over its crops of softmax(logits) and of
     the logits (float64), the network run in inference mode (its call traced once per
-    classifier, `_traced_call`)."""
-    call = _traced_call(classifier)
+    classifier, `traced_call`)."""
+    call = traced_call(classifier)
     parts = []
     for start in range(0, len(crops), batch_size):
         out = call(crops[start:start + batch_size])
@@ -191,4 +184,4 @@ def classify_files(files: Sequence[Path], score, classes: Sequence[str], prog: s
 
 
 __all__ = ["AUDIO_SUFFIXES", "audio_files", "classify_files", "clip_crops", "clip_features", "clip_scores", "crops_of",
-           "load_clip", "softmax", "top_k", "top_k_text"]
+           "load_clip", "softmax", "top_k", "top_k_text", "traced_call"]

@@ -88,25 +88,13 @@ def _network(models, crops_per_model) -> None:
         softmax(np.asarray(clf(crops, training=False), np.float64)).mean(axis=0)
 
 
-def _traced(clf):
-    """The classifier's call traced once for any number of crops (float16 crops, as the cache)."""
-    import tensorflow as tf
+def _network_traced(models, crops_per_model) -> None:
+    """As _network, through `clip_scores` (predict's path: the classifier's call traced once
+    per classifier, shared.inference.traced_call)."""
+    from shared.inference import clip_scores
 
-    spec = tf.TensorSpec([None, *clf.network.input_shape[1:]], tf.as_dtype(clf.feature_dtype))
-    return tf.function(lambda x: clf(x, training=False), input_signature=[spec])
-
-
-def traced_probs(fn, crops: np.ndarray) -> np.ndarray:
-    """Audio-level probabilities [C] through a traced call: clip_scores' mean softmax over crops."""
-    from shared.inference import softmax
-
-    return softmax(np.asarray(fn(crops), np.float64)).mean(axis=0)
-
-
-def _network_traced(traced, crops_per_model) -> None:
-    """As _network, through the traced calls."""
-    for fn, crops in zip(traced, crops_per_model):
-        traced_probs(fn, crops)
+    for clf, crops in zip(models, crops_per_model):
+        clip_scores(clf, crops, batch_size=len(crops))
 
 
 def measure(size: InferenceSize, workdir: Path, rounds: int, seed: int = 0, log=print,
@@ -130,21 +118,18 @@ def measure(size: InferenceSize, workdir: Path, rounds: int, seed: int = 0, log=
     pre = {id(m): [crops_of(m, p) for p in paths] for m in models}               # [clips] of [n, crop, bins, 3]
     batched = {id(m): np.concatenate(pre[id(m)]) for m in models}               # [clips * n, crop, bins, 3]
     n_crops = len(pre[id(models[0])][0])
-    traced = {id(m): _traced(m) for m in models}
 
     def fns_of(group):
         return {
             "latency_with_features": lambda: [clip_probs(group, p) for p in paths],
             "latency_network_only": lambda: [_network(group, [pre[id(m)][k] for m in group])
                                              for k in range(len(paths))],
-            "batched_with_features": lambda: _network(group, [np.concatenate([crops_of(m, p) for p in paths])
-                                                              for m in group]),
+            "batched_with_features": lambda: _network_traced(group, [np.concatenate([crops_of(m, p) for p in paths])
+                                                                     for m in group]),
             "batched_network_only": lambda: _network(group, [batched[id(m)] for m in group]),
-            "latency_network_traced": lambda: [_network_traced([traced[id(m)] for m in group],
-                                                               [pre[id(m)][k] for m in group])
+            "latency_network_traced": lambda: [_network_traced(group, [pre[id(m)][k] for m in group])
                                                for k in range(len(paths))],
-            "batched_network_traced": lambda: _network_traced([traced[id(m)] for m in group],
-                                                              [batched[id(m)] for m in group]),
+            "batched_network_traced": lambda: _network_traced(group, [batched[id(m)] for m in group]),
         }
 
     fns = {}
