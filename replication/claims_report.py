@@ -60,11 +60,11 @@ NOT_EVIDENCE = "A claim whose arms have not levelled off is not evidence either 
 def _arm_levelling(letter: str, a: ArmLevelling) -> str:
     state = {True: "yes", False: "no", None: "unknown"}[a.levelled]
     facts = []
-    if a.worst_drop is not None:
-        facts.append(f"drop {100 * a.worst_drop:+.1f} %")
+    if a.worst_fall is not None:
+        facts.append(f"fall {100 * a.worst_fall:+.1f} %")
     if a.not_levelled:
         facts.append(f"{a.not_levelled} of {a.models} model(s) not levelled")
-    if a.worst_drop is None and a.min_epochs is not None:
+    if a.worst_fall is None and a.min_epochs is not None:
         facts.append(f"too short: {a.min_epochs} epochs")
     if a.unknown:
         facts.append(f"{a.unknown} of {a.models} without a curve")
@@ -82,8 +82,9 @@ def levelling_summary(results: Sequence[ClaimResult]) -> str:
     if not any(r.levelling for r in results):
         return ""
     s = summary(results)
-    return (f"Training loss levelled off (it fell by less than {100 * THRESHOLD:.0f} % over the last quarter "
-            f"of training, at least {MIN_WINDOW} epochs; worst model shown) in every arm of {s['levelled']} "
+    return (f"Training loss levelled off (over the last quarter of training, at least {MIN_WINDOW} epochs, it "
+            f"fell by less than {100 * THRESHOLD:.0f} % of its value or of its whole fall in the run; "
+            f"'fall' = the smaller of the two, worst model shown) in every arm of {s['levelled']} "
             f"of {s['claims']} claims; {s['not_levelled']} claim(s) have an arm that did not level off and "
             f"{s['levelling_unknown']} an arm without a readable loss curve. {NOT_EVIDENCE}")
 
@@ -124,6 +125,7 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
 def to_json(results: Sequence[ClaimResult]) -> str:
     return json.dumps({"confidence": CONFIDENCE, "summary": summary(results),
                        "levelling": {"threshold": THRESHOLD, "min_window": MIN_WINDOW,
+                                     "rule": "relative_drop < threshold or fall_share < threshold",
                                      "note": NOT_EVIDENCE},
                        "results": [r.to_dict() for r in results]}, indent=2) + "\n"
 

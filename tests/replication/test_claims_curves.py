@@ -16,7 +16,7 @@ from replication.records import RunRecord
 from replication.store import JobStore
 
 FLAT = [2.0, 1.5, 1.2, 1.1, 1.05, 1.04, 1.04, 1.035]              # levelled (drop 0.5 % over 2 steps)
-FALLING = [2.2, 1.75, 1.59, 1.48, 1.34, 1.23]                    # still falling (-16.9 % over the last 2 steps)
+FALLING = [2.2, 1.75, 1.59, 1.48, 1.34, 1.23]                    # still falling (-16.9 % of its value, 26 % of its fall, over the last 2 steps)
 
 
 def _store(root, paper, key, history, description=None):
@@ -92,7 +92,7 @@ def test_paper2_entries_that_kept_only_their_last_rows(tmp_path):
     whole = _p2_rows(2, 8, lambda b, q: 1.0)[-12:]              # the last 3 cycles: the window fits
     _store(tmp_path, "paper2", "old", whole)
     rec.extra["kind"] = "distilled"
-    assert record_levelling(rec, tmp_path) == ((True, 0.0, 8),)
+    assert record_levelling(rec, tmp_path) == ((True, 0.0, 8, None),)   # a tail: no share of the fall
     _store(tmp_path, "paper2", "bad", [{"cycle": 0, "phase": "distill", "branch": 0}])
     bad = RunRecord(table="paper2/tableVII", run="r", preset="demo", seed=0, metrics={"accuracy": 0.5},
                     extra={"kind": "distilled", "job": "bad", "branches": [0]})
@@ -124,7 +124,7 @@ def test_the_report_says_which_arms_levelled_off(tmp_path):
     assert (s["levelled"], s["not_levelled"], s["levelling_unknown"]) == (1, 1, 1)
     text = markdown(results)
     assert "not evidence either way" in text and "1 claim(s) have an arm that did not level off" in text
-    assert "B no (drop +16.9 %, 1 of 3 model(s) not levelled)" in text
+    assert "B no (fall +16.9 %, 1 of 3 model(s) not levelled)" in text
     data = json.loads(to_json(results))
     assert data["results"][0]["levelled"] is False and data["results"][1]["levelling"][0]["levelled"] is True
     assert data["summary"]["not_levelled"] == 1 and data["levelling"]["threshold"] == 0.05

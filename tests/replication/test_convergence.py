@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from replication.convergence import THRESHOLD, combine, levelled_off, window_of
@@ -32,6 +34,7 @@ def test_the_window_is_the_last_quarter_and_at_least_two_epochs():
 
 
 def test_the_threshold_is_a_strict_bound_and_a_rising_loss_has_levelled():
+    # the whole fall is the window's fall here (fall_share 1): relative_drop decides
     just_below = [1.0, 1.0, 1.0 - THRESHOLD * 0.999]
     at = [1.0, 1.0, 1.0 - THRESHOLD]
     assert levelled_off(just_below).levelled and not levelled_off(at).levelled
@@ -42,15 +45,15 @@ def test_the_threshold_is_a_strict_bound_and_a_rising_loss_has_levelled():
 def test_too_short_to_tell_is_not_levelled():
     # the CNN-GRU's second step in the demo preset: 2 epochs, one epoch-to-epoch step
     result = levelled_off([2.108, 1.331])
-    assert (result.levelled, result.relative_drop, result.epochs) == (False, None, 2)
-    assert levelled_off([]) == (False, None, 0)
+    assert (result.levelled, result.relative_drop, result.epochs, result.fall) == (False, None, 2, None)
+    assert levelled_off([]) == (False, None, 0, None)
 
 
 def test_a_tail_is_read_when_the_window_fits():
     tail = [1.30, 1.29, 1.29]                      # last 3 of 8 epochs: window 2 fits
     assert levelled_off(tail, total_epochs=8).levelled
     # last 3 of 16 epochs: the window (4) reaches before the tail
-    assert levelled_off(tail, total_epochs=16) == (False, None, 16)
+    assert levelled_off(tail, total_epochs=16) == (False, None, 16, None)
     with pytest.raises(ValueError, match="total_epochs 2 < 3"):
         levelled_off(tail, total_epochs=2)
 
@@ -65,8 +68,46 @@ def test_an_arm_combines_its_models():
     arm = combine("A", [good, good])
     assert arm.levelled is True and (arm.models, arm.not_levelled, arm.unknown) == (2, 0, 0)
     arm = combine("A", [good, bad, short])
-    assert arm.levelled is False and arm.not_levelled == 2 and arm.worst_drop == pytest.approx(0.4)
+    # bad: the window is the whole run, relative drop 0.4, share of its fall 1: fall = 0.4
+    assert arm.levelled is False and arm.not_levelled == 2 and arm.worst_fall == pytest.approx(0.4)
     assert arm.min_epochs == 2
     assert combine("A", [good, None]).levelled is None          # a curve missing: unknown
     assert combine("A", [bad, None]).levelled is False          # but one falling curve decides
     assert combine("A", []).levelled is None
+
+
+def test_a_cross_entropy_heading_to_zero_has_levelled_off():
+    # a one-hot arm of the premises demo: the loss halves in the last quarter, but by a
+    # hundredth of all it fell in the run
+    losses = [2.30, 1.20, 0.60, 0.30, 0.15, 0.08, 0.05, 0.035, 0.03, 0.025, 0.02, 0.018]
+    result = levelled_off(losses)                                # window 3: 0.03 -> 0.018
+    assert result.relative_drop == pytest.approx(0.4)            # fails the relative test
+    assert result.fall_share == pytest.approx(0.012 / 2.282)     # passes the share test
+    assert result.levelled and result.fall == result.fall_share
+
+
+def test_a_slow_tail_after_a_big_first_drop_is_still_falling():
+    # fails both tests: 10 % of its value and 7 % of its whole fall in the last quarter
+    losses = [2.30, 1.00, 0.96, 0.92, 0.88, 0.84, 0.80, 0.76, 0.72, 0.68, 0.64, 0.60, 0.56]
+    result = levelled_off(losses)                                # window 4: 0.72 -> 0.56
+    assert not result.levelled
+    assert result.relative_drop == pytest.approx(0.16 / 0.72)
+    assert result.fall_share == pytest.approx(0.16 / 1.74)
+
+
+def test_the_share_test_needs_the_first_epoch_and_a_fall():
+    tail = [0.030, 0.024, 0.018]                                 # last 3 of 8: no loss[0]
+    result = levelled_off(tail, total_epochs=8)
+    assert result.fall_share is None and not result.levelled     # relative drop 0.4 decides
+    rose = levelled_off([0.5, 1.0, 0.95, 0.9])                   # ends above where it began
+    assert rose.fall_share is None and rose.levelled is False    # relative 0.1 decides: not levelled
+
+
+@pytest.mark.parametrize("time_constants, levelled", [(2.5, False), (4.0, True)])
+def test_an_exponential_fall_to_zero_levels_off_at_about_four_percent_left(time_constants, levelled):
+    # loss = exp(-t / tau) over 41 epochs spanning `time_constants` taus: the relative test
+    # always fails (a quarter of the run divides the loss by e^(tau_count / 4)); the share
+    # test passes once less than ~4 % of the whole fall is left (3.27 time constants)
+    losses = [math.exp(-time_constants * t / 40) for t in range(41)]
+    result = levelled_off(losses)
+    assert result.relative_drop > THRESHOLD and result.levelled is levelled
