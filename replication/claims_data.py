@@ -25,12 +25,17 @@ one (replication/claims_stats.py). A file:
         control: true                        # also run with the teacher signal permuted
         note: ...                            # optional
 
-An arm may add `variant: equal_budget` (paper 2 only): its records come from the runs made
-with the independent branches given the distilled branch's passes (register
-p2-epoch-accounting, `python -m replication.drivers.claims --equal-budget`, <results>/equal_budget)
-instead of the faithful runs. Its published value is the same printed cell (the paper
-compared with Q-epoch baselines). A claim with a variant arm has no negative control
-(control: false): the faithful claim's control already tests the wiring.
+An arm may add a `variant` (VARIANTS below): its records come from runs made with one
+switch flipped, under <results>/<variant>, instead of the faithful runs, and its published
+value is the same printed cell.
+- `equal_budget` (paper 2): the independent branches given the distilled branch's passes
+  (register p2-epoch-accounting, `python -m replication.drivers.claims --equal-budget`); the
+  paper compared with Q-epoch baselines.
+- `as_printed` (paper 1): the TS students trained on Eq. (3) exactly as printed (register
+  p1-temperature-form, `--as-printed`); the paper's cells come from one reading, the kit's
+  default is Hinton's, and this arm puts the other beside it.
+A claim with a variant arm has no negative control (control: false): the faithful claim's
+control already tests the wiring.
 
 A missing or unknown key, an unknown table or run, a published-only run, a published
 effect against the claimed direction or a duplicate id is a ClaimsError naming the file
@@ -57,7 +62,9 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # Arm variants: name -> (papers that have it, what it means). The name is also the folder of
 # the results root its records are read from (replication/drivers/claims.py).
 VARIANTS = {"equal_budget": (("paper2",), "independent branches trained for the distilled branch's passes "
-                                          "(training_overrides.cyclic.independent_budget = passes)")}
+                                          "(training_overrides.cyclic.independent_budget = passes)"),
+            "as_printed": (("paper1",), "TS students trained on Eq. (3) read as printed, softmax(softmax(z) / T) "
+                                        "(ts.teacher_mode = as_printed)")}
 
 
 class ClaimsError(ValueError):

@@ -23,8 +23,11 @@ with --equal-budget, run the paper-2 tables of the claims whose arm has `variant
 equal_budget` (claims_data.py) with the independent branches given the distilled
 branch's passes (overlay training_overrides.cyclic.independent_budget = passes, register
 p2-epoch-accounting) into <results>/equal_budget, stores linked the same way: only the
-independent jobs change key, the distilled groups are shared (tests prove it); without
-the option those claims are left out. Then pair, test and write
+independent jobs change key, the distilled groups are shared (tests prove it); with
+--as-printed, likewise the paper-1 tables of the claims whose arm has `variant:
+as_printed` with the TS students on Eq. (3) as printed (overlay ts.teacher_mode =
+as_printed, register p1-temperature-form) into <results>/as_printed: only the TS students
+change key. Without the option, a variant's claims are left out (said so). Then pair, test and write
 <results>/claims.{md,json,png} (replication/claims_stats.py, claims_report.py), each claim
 with whether its arms' training loss levelled off, read from the job stores the records
 name (replication/claims_curves.py, convergence.py). Trained models come from the job
@@ -63,7 +66,11 @@ CONTROL_OVERLAYS: dict[str, dict[str, Any]] = {
 VARIANT_OVERLAYS: dict[str, dict[str, dict[str, Any]]] = {
     # register p2-epoch-accounting: the independent branch trains the distilled branch's passes
     "equal_budget": {"paper2": {"training_overrides": {"cyclic": {"independent_budget": "passes"}}}},
+    # register p1-temperature-form: the TS students' targets from Eq. (3) exactly as printed
+    "as_printed": {"paper1": {"ts": {"teacher_mode": "as_printed"}}},
 }
+# The command-line flag of each variant (flag -> variant).
+VARIANT_FLAGS = {"equal_budget": "--equal-budget", "as_printed": "--as-printed"}
 # Training budgets: data/claims/budgets/<name>.yaml, an overlay of each paper's demo preset
 # applied to every arm (runs, controls, variants) alike; "demo" is the demo presets as they are.
 BUDGET_DIR = REPO / "data" / "claims" / "budgets"
@@ -212,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--equal-budget", action="store_true",
                    help="also run the paper-2 independent branches with the distilled branch's passes "
                         "and report the claims whose arm has variant: equal_budget")
+    p.add_argument("--as-printed", action="store_true",
+                   help="also run the paper-1 TS students with Eq. (3) read as printed (ts.teacher_mode "
+                        "as_printed) and report the claims whose arm has variant: as_printed")
     p.add_argument("--claims", nargs="+", default=None, metavar="ID", help="only these claim ids")
     p.add_argument("--report-only", action="store_true", help="train nothing: report from the records present")
     p.add_argument("--report-dir", default=None, help="where claims.{md,json,png} go (default: --results)")
@@ -253,15 +263,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     paper = "all" if args.paper == "all" else f"paper{args.paper}"
-    variants = ["equal_budget"] if args.equal_budget else []
+    variants = [v for v, on in (("equal_budget", args.equal_budget), ("as_printed", args.as_printed)) if on]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
     claims = select_claims(every, None, None, variants)
-    if len(every) > len(claims):
-        print(f"{len(every) - len(claims)} claim(s) with an equal-budget arm left out (pass --equal-budget)")
+    for variant in VARIANT_OVERLAYS:
+        left = len(select_claims(every, None, None, [variant])) - len(select_claims(every, None, None, []))
+        if left and variant not in variants:
+            print(f"{left} claim(s) with an {variant.replace('_', '-')} arm left out (pass {VARIANT_FLAGS[variant]})")
     if not claims:
-        raise UsageError("no claim left after --paper / --tables / --claims / --equal-budget")
+        raise UsageError("no claim left after --paper / --tables / --claims / --equal-budget / --as-printed")
     try:
         budget = load_budget(args.budget)
     except ValueError as err:                 # unknown budget or a malformed budget file
@@ -272,7 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs, control = root / MAIN, root / CONTROL
     print(f"{len(claims)} claim(s) over {len(tables)} table(s): {', '.join(tables)}; "
           f"{args.seeds} seed(s); budget {args.budget}; controls {'on' if args.control else 'off'}; "
-          f"equal-budget arms {'on' if args.equal_budget else 'off'}", flush=True)
+          f"equal-budget arms {'on' if args.equal_budget else 'off'}; "
+          f"as-printed arms {'on' if args.as_printed else 'off'}", flush=True)
     failures: list[str] = []
     if not args.report_only:
         from replication.data import main as data_main

@@ -80,6 +80,20 @@ def test_permuted_teacher_signal_never_shares_a_ts_model():
     assert "ts.teacher_signal: 'permuted' (paper: 'matched')" in deviations_from_paper(permuted)
 
 
+def test_eq3_as_printed_retrains_only_the_ts_students():
+    # The claims harness's as_printed arms (register p1-temperature-form) share the
+    # teachers, one-hot models and hidden-layer students with the faithful runs: only the
+    # students that train on output-layer soft labels (Eq. (3)) change key.
+    hinton = resolve_params("paper")
+    printed = resolve_params("paper", {"ts": {"teacher_mode": "as_printed"}})
+    for number in (4, 5, 6):
+        plans = [tables.make_plan(table_by_number(number), p) for p in (hinton, printed)]
+        keys = [{ref.job: ref.key for ref in plan.jobs} for plan in plans]
+        assert keys[0].keys() == keys[1].keys()
+        for job, key in keys[0].items():
+            assert (key != keys[1][job]) == (job.ts is not None and job.ts.point != "hidden"), job.label
+
+
 def test_cli_needs_exactly_one_of_table_or_figure():
     with pytest.raises(SystemExit):
         main([])

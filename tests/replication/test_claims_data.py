@@ -168,7 +168,7 @@ def test_an_equal_budget_arm_loads_with_the_printed_cells(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     (("variant: equal_budget", "variant: twice"),
-     r"claims\[0\] \(id 'c2'\)\.lower\.variant: 'twice' unknown \(choose from equal_budget\)"),
+     r"claims\[0\] \(id 'c2'\)\.lower\.variant: 'twice' unknown \(choose from equal_budget, as_printed\)"),
     (("control: false", "control: true"),
      r"\(id 'c2'\)\.control: a claim with a variant arm has no negative control"),
     (("run: resnet_logmel64, variant", "run: resnet_logmel64, colour: red, variant"),
@@ -186,6 +186,28 @@ def test_the_equal_budget_variant_is_paper2_only(tmp_path):
                   .replace("control: true", "control: false"))
     with pytest.raises(ClaimsError, match=r"\.lower\.variant: 'equal_budget' exists for paper2 only, not paper1"):
         load_claims_file(path)
+
+
+def test_the_as_printed_variant_is_paper1_only(tmp_path):
+    path = _write(tmp_path, EQUAL.replace("variant: equal_budget", "variant: as_printed"))
+    with pytest.raises(ClaimsError, match=r"\.lower\.variant: 'as_printed' exists for paper1 only, not paper2"):
+        load_claims_file(path)
+
+
+def test_every_as_printed_claim_twins_a_faithful_output_layer_claim():
+    # Eq. (3) enters only the output-layer soft labels: each twin flips the TS arms of its
+    # faithful claim (same id without -as-printed, same runs and printed cells) to the
+    # printed reading and keeps the one-hot arm faithful
+    claims = {c.id: c for c in load_claims()}
+    twins = [c for c in claims.values() if c.id.endswith("-as-printed")]
+    assert len(twins) == 3
+    for twin in twins:
+        faithful = claims[twin.id[:-len("-as-printed")]]
+        assert twin.published == faithful.published and not twin.control and faithful.control
+        for (sign, arm), (f_sign, f_arm) in zip(twin.terms, faithful.terms):
+            assert (sign, arm.table, arm.runs) == (f_sign, f_arm.table, f_arm.runs)
+            assert arm.variant == ("as_printed" if arm.table == "paper1/table4" else "")
+    assert tables_needed(twins, "as_printed") == ["paper1/table4"]
 
 
 def test_duplicate_ids_across_files_are_refused(tmp_path):

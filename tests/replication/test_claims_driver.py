@@ -132,6 +132,42 @@ def test_report_only_pairs_equal_budget_arms_from_their_own_root(tmp_path, capsy
 
 
 
+def test_the_as_printed_overlay_flips_eq3_only(tmp_path):
+    from paper1_ts.params import resolve_params as p1_params
+    from shared.config import to_dict
+    p1 = p1_params(str(driver.write_overlay("paper1", tmp_path, "as_printed")))
+    demo = p1_params("demo")
+    assert (p1.ts.teacher_mode, demo.ts.teacher_mode) == ("as_printed", "hinton")
+    assert {**to_dict(p1.ts), "teacher_mode": None} == {**to_dict(demo.ts), "teacher_mode": None}
+    assert {**to_dict(p1), "ts": None} == {**to_dict(demo), "ts": None}
+
+
+AP_CLAIM = "p1-output-ts-beats-onehot-spec"
+
+
+def test_report_only_pairs_as_printed_arms_from_their_own_root(tmp_path, capsys):
+    """The faithful claim pairs Table 4's TS student of runs/ with Table 6's one-hot model of
+    runs/; its as-printed twin takes the TS student from as_printed/ and the one-hot model
+    (which does not read Eq. (3)) from runs/."""
+    def rec(root, table, run, seed, accuracy):
+        write_record(RunRecord(table=table, run=run, preset="demo", seed=seed,
+                               metrics={"accuracy": accuracy, "map_at_3": None}, dataset="demo"), root)
+    for seed in range(3):
+        rec(tmp_path / "runs", "paper1/table4", "T5_teacher20s", seed, 0.66 + 0.01 * seed)
+        rec(tmp_path / "runs", "paper1/table6", "spec_wo_ts", seed, 0.60)
+        rec(tmp_path / "as_printed", "paper1/table4", "T5_teacher20s", seed, 0.56 + 0.01 * seed)
+    base = ["--paper", "1", "--report-only", "--seeds", "3", "--results", str(tmp_path),
+            "--claims", AP_CLAIM, AP_CLAIM + "-as-printed"]
+    assert driver.main(base) == 0
+    assert "1 claim(s) with an as-printed arm left out (pass --as-printed)" in capsys.readouterr().out
+    assert driver.main(base + ["--as-printed"]) == 0
+    faithful, twin = json.loads((tmp_path / "claims.json").read_text())["results"]
+    assert (faithful["verdict"], faithful["mean"]) == ("reproduced", pytest.approx(7.0))
+    assert twin["claim_id"] == AP_CLAIM + "-as-printed" and twin["n"] == 3
+    assert (twin["verdict"], twin["mean"]) == ("contradicted", pytest.approx(-3.0))
+    assert "[as printed]" in twin["arms"] and twin["published"] == faithful["published"]
+
+
 def test_claims_with_a_variant_arm_are_selected_only_when_asked():
     from replication.claims_data import load_claims
     claims = load_claims()
