@@ -74,7 +74,13 @@ def _arm_levelling(letter: str, a: ArmLevelling) -> str:
 def _levelling(r: ClaimResult) -> str:
     if not r.levelling:
         return "-"
-    return "; ".join(_arm_levelling(ARM_LETTERS[i], a) for i, a in enumerate(r.levelling))
+    half = len(r.levelling) // 2
+    def one(i: int, a: ArmLevelling) -> str:
+        if i not in r.cancelled:
+            return _arm_levelling(ARM_LETTERS[i], a)
+        twin = ARM_LETTERS[i + half] if i < half else ARM_LETTERS[i - half]
+        return f"{ARM_LETTERS[i]} cancels (same models as {twin})"
+    return "; ".join(one(i, a) for i, a in enumerate(r.levelling))
 
 
 def levelling_summary(results: Sequence[ClaimResult]) -> str:

@@ -18,7 +18,10 @@ passes when it is not "reproduced": its effect must vanish (or turn against the 
 A teacher-signal row follows each claim that has both: per unit, the claim's difference
 minus its control's (the arms the two share, e.g. a baseline trained once, cancel), so it
 is the paired effect of the real teacher signal over a permuted one at the same training
-budget; "reproduced" there means the signal itself helps.
+budget; "reproduced" there means the signal itself helps. An arm whose models are the
+same in the claim's and the control's records at every paired unit (the same store keys,
+`model_identity`: a baseline the negative-control switch does not touch) cancels out of
+that row, so its levelling does not count there (the row still lists it, marked).
 An arm with a variant (claims_data.VARIANTS, e.g. equal_budget) takes its values from that
 variant's records. Each result also says, per arm, whether the training loss of every
 model behind it levelled off over the paired units (replication/convergence.py; the
@@ -35,7 +38,7 @@ Nothing here imports a paper package.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from replication.claims_data import Arm, Claim
@@ -55,6 +58,27 @@ def unit_of(record: Any) -> Unit:
     """(fold, seed) of a run record; fold from record.extra["fold"] when present, else None."""
     extra = record.extra if isinstance(getattr(record, "extra", None), Mapping) else {}
     return (extra.get("fold"), int(record.seed))
+
+
+def model_identity(record: Any) -> tuple | None:
+    """The models a record's metric comes from, as store keys (None: the record names none).
+
+    Paper 1 (paper1_ts/tables.py run_metrics): the keys of extra["systems"]; paper 2
+    (paper2_multirep/tables.py records_for): extra["job"] with extra["branches"] (the
+    branches of that job the record reports; absent in older records)."""
+    extra = record.extra if isinstance(getattr(record, "extra", None), Mapping) else {}
+    if isinstance(extra.get("systems"), list):
+        keys = tuple(s.get("key") for s in extra["systems"] if isinstance(s, Mapping))
+        return keys if keys and all(keys) else None
+    if extra.get("job"):
+        branches = extra.get("branches")
+        return (str(extra["job"]), tuple(branches) if isinstance(branches, list) else None)
+    return None
+
+
+def identities_by_run(records: Iterable[tuple[Any, Any]]) -> dict[tuple[str, str, Unit], tuple | None]:
+    """(table, run, unit) -> model_identity of the record."""
+    return {(rec.table, rec.run, unit_of(rec)): model_identity(rec) for _, rec in records}
 
 
 def unit_label(unit: Unit) -> str:
@@ -136,6 +160,9 @@ class ClaimResult:
     missing: tuple[str, ...] = ()      # arms without any record
     levelling: tuple[ArmLevelling, ...] = ()   # per arm: did its models' training loss level off
     signal: bool = False               # True: the teacher-signal row (claim minus its control, per unit)
+    cancelled: tuple[int, ...] = ()    # signal row: indices into levelling of arms that cancel out
+    # per arm: unit -> model_identity at the paired units (None: unknown); not reported
+    arm_models: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -144,7 +171,7 @@ class ClaimResult:
     @property
     def levelled(self) -> bool | None:
         """True: every arm levelled off; False: an arm did not; None: unknown for an arm."""
-        states = [a.levelled for a in self.levelling]
+        states = [a.levelled for i, a in enumerate(self.levelling) if i not in self.cancelled]
         if False in states:
             return False
         if not states or None in states:
@@ -160,8 +187,8 @@ class ClaimResult:
         return self.verdict != "reproduced"
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out.update(n=self.n, control_passes=self.control_passes,
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "arm_models"}
+        out.update(cancelled=list(self.cancelled), n=self.n, control_passes=self.control_passes,
                    printed=list(self.printed), units=list(self.units),
                    differences=[round(d, 6) for d in self.differences], missing=list(self.missing),
                    levelled=self.levelled, levelling=[a.to_dict() for a in self.levelling])
@@ -184,13 +211,15 @@ def _arm_levelling(arm: Arm, units: Sequence[Unit], index: LevellingIndex | None
 
 def measure(claim: Claim, values: Values, control: bool = False, confidence: float = CONFIDENCE,
             variant_values: Mapping[str, Values] | None = None,
-            levelling: Mapping[str, LevellingIndex] | None = None) -> ClaimResult:
+            levelling: Mapping[str, LevellingIndex] | None = None,
+            identities: Mapping[str, Mapping] | None = None) -> ClaimResult:
     """The claim's paired differences over the units every arm has, interval and verdict.
 
     Args:
       values: values_by_run of the main (or, control=True, the control) records.
       variant_values: variant name -> values_by_run of its records (arms with a variant).
       levelling: source ("runs", "control" or a variant) -> levelling index of its records.
+      identities: source -> identities_by_run of its records (for the signal row's cancelling).
     """
     def source(arm: Arm) -> str:
         return arm.variant or (CONTROL if control else MAIN)
@@ -208,20 +237,34 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
     arms = tuple(dict.fromkeys(arm for _, arm in claim.terms))
     levels = tuple(_arm_levelling(arm, units, (levelling or {}).get(source(arm))) for arm in arms) \
         if levelling is not None else ()
+    models = tuple({u: tuple((identities or {}).get(source(arm), {}).get((arm.table, run, u)) for run in arm.runs)
+                    for u in units} for arm in arms)
     return ClaimResult(
         claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
         metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
         control=control, units=tuple(unit_label(u) for u in units), differences=diffs, mean=mean,
         low=interval[1] if interval else None, high=interval[2] if interval else None,
-        verdict=verdict_of(interval), missing=missing, levelling=levels)
+        verdict=verdict_of(interval), missing=missing, levelling=levels, arm_models=models)
+
+
+def _same_models(a: Mapping, b: Mapping, units: Sequence[str]) -> bool:
+    """One arm's models are the same in two rows at every given unit (all known)."""
+    pairs = [(a.get(u), b.get(u)) for u in units]
+    return bool(pairs) and all(x is not None and None not in x and x == y for x, y in pairs)
 
 
 def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float = CONFIDENCE) -> ClaimResult:
     """The teacher-signal row of a claim: per unit both rows paired, the claim's difference
     minus the control's; interval and verdict as for a claim; its levelling is that of the
-    arms of both rows (claim's first, then the control's)."""
+    arms of both rows (claim's first, then the control's), those whose models are the same
+    in both rows marked cancelled (they do not enter the difference)."""
     ctrl = dict(zip(control.units, control.differences))
     units = tuple(u for u in main.units if u in ctrl)
+    by_label = lambda row: [{unit_label(u): m for u, m in arm.items()} for arm in row.arm_models]
+    mains, ctrls = by_label(main), by_label(control)
+    same = [i for i in range(min(len(mains), len(ctrls), len(main.levelling)))
+            if _same_models(mains[i], ctrls[i], units)]
+    cancelled = tuple(same) + tuple(len(main.levelling) + i for i in same) if control.levelling else ()
     diffs = tuple(d - ctrl[u] for u, d in zip(main.units, main.differences) if u in ctrl)
     interval = t_interval(diffs, confidence)
     return ClaimResult(
@@ -231,7 +274,7 @@ def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float =
         mean=interval[0] if interval else (diffs[0] if diffs else None),
         low=interval[1] if interval else None, high=interval[2] if interval else None,
         verdict=verdict_of(interval), missing=tuple(dict.fromkeys(main.missing + control.missing)),
-        levelling=main.levelling + control.levelling, signal=True)
+        levelling=main.levelling + control.levelling, signal=True, cancelled=cancelled)
 
 
 def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
@@ -259,12 +302,14 @@ def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
             cache[(name, metric)] = values_by_run(sources.get(name, []), metric)
         return cache[(name, metric)]
 
+    identities = {name: identities_by_run(recs) for name, recs in sources.items()}
     out = []
     for claim in claims:
         variants = {a.variant: values(a.variant, claim.metric) for a in claim.arms if a.variant}
-        out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling))
+        out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling, identities))
         if claim.control and CONTROL in sources:
-            out.append(measure(claim, values(CONTROL, claim.metric), True, confidence, variants, levelling))
+            out.append(measure(claim, values(CONTROL, claim.metric), True, confidence, variants, levelling,
+                               identities))
             out.append(signal_contrast(out[-2], out[-1], confidence))
     return out
 
@@ -284,4 +329,5 @@ def summary(results: Sequence[ClaimResult]) -> dict[str, Any]:
 
 
 __all__ = ["CONFIDENCE", "CONTROL", "ClaimResult", "ClaimsStatsError", "MAIN", "VERDICTS", "arm_values", "evaluate",
-           "measure", "signal_contrast", "summary", "t_interval", "unit_label", "unit_of", "values_by_run", "verdict_of"]
+           "identities_by_run", "measure", "model_identity", "signal_contrast", "summary", "t_interval",
+           "unit_label", "unit_of", "values_by_run", "verdict_of"]

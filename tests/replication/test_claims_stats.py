@@ -121,6 +121,44 @@ def test_teacher_signal_row_is_claim_minus_control_per_seed():
     assert "teacher signal over a permuted one: 1 of 2 helps" in md and "(the signal helps)" in md
 
 
+def test_an_arm_with_the_same_models_in_claim_and_control_cancels_out_of_the_signal_row():
+    # The one-hot baseline does not read the permuted switch: the control's records name the
+    # same store keys, so it cancels out of the signal row and its (falling) curve does not
+    # make the row unreadable; the TS students differ, so both count. An arm whose models
+    # differ (another key) or are unknown (a record naming none) still counts.
+    from replication.convergence import levelled_off
+
+    def recs(values, keys):
+        out = _records(values)
+        for _, rec in out:
+            rec.extra["systems"] = [{"key": f"{keys[rec.run]}-{rec.seed}"}]
+        return out
+
+    claims = [_claim([(1, A), (-1, B)], cid="ts")]
+    values = {"spec_w_ts": [62.0, 63.0, 64.0], "spec_wo_ts": [60.0] * 3}
+    main = recs(values, {"spec_w_ts": "ts", "spec_wo_ts": "onehot"})
+    control = recs({"spec_w_ts": [59.0, 61.0, 60.5], "spec_wo_ts": [60.0] * 3},
+                   {"spec_w_ts": "ts-permuted", "spec_wo_ts": "onehot"})
+    flat, falling = levelled_off([2.0, 1.0, 1.0, 1.0]), levelled_off([2.0, 1.5, 1.0, 0.5])
+    index = lambda ts: {("paper1/table6", run, (None, seed)): (curve,) for seed in range(3)
+                        for run, curve in (("spec_w_ts", ts), ("spec_wo_ts", falling))}
+    levelling = {"runs": index(flat), "control": index(flat)}
+    claim, ctrl, signal = evaluate(claims, main, control, levelling=levelling)
+    assert claim.levelled is False and ctrl.levelled is False             # the baseline still falls
+    assert signal.cancelled == (1, 3) and signal.levelled is True         # ... but cancels here
+    assert json.loads(to_json([signal]))["results"][0]["cancelled"] == [1, 3]
+    row = next(line for line in markdown([signal]).splitlines() if line.startswith("| `ts`"))
+    assert "B cancels (same models as D)" in row and "D cancels (same models as B)" in row
+    # the baseline retrained for the control (another key): it counts again
+    other = recs({"spec_w_ts": [59.0, 61.0, 60.5], "spec_wo_ts": [60.0] * 3},
+                 {"spec_w_ts": "ts-permuted", "spec_wo_ts": "onehot-again"})
+    signal = evaluate(claims, main, other, levelling=levelling)[2]
+    assert signal.cancelled == () and signal.levelled is False
+    # records that name no model: unknown, nothing cancels
+    signal = evaluate(claims, _records(values), _records(values), levelling=levelling)[2]
+    assert signal.cancelled == ()
+
+
 def test_two_records_of_one_run_and_seed_are_an_error():
     recs = _records({"spec_w_ts": [62.0]}) + [("other/results.json", _records({"spec_w_ts": [61.0]})[0][1])]
     with pytest.raises(ClaimsStatsError, match=r"other/results.json: a second record of paper1/table6 spec_w_ts at seed 0"):
