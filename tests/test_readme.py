@@ -35,6 +35,7 @@ SECTIONS = {
     "claims_t_squared": "docs/claims.md",
     "claims_premises": "docs/claims.md",
     "claims_premises_p1": "docs/claims.md",
+    "claims_premises_t2": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
