@@ -69,7 +69,7 @@ VARIANT_OVERLAYS: dict[str, dict[str, dict[str, Any]]] = {
     # register p1-temperature-form: the TS students' targets from Eq. (3) exactly as printed
     "as_printed": {"paper1": {"ts": {"teacher_mode": "as_printed"}}},
 }
-# The command-line flag of each variant (flag -> variant).
+# The command-line flag of each variant (variant -> flag; the flag's dest is the variant's name).
 VARIANT_FLAGS = {"equal_budget": "--equal-budget", "as_printed": "--as-printed"}
 # Training budgets: data/claims/budgets/<name>.yaml, an overlay of each paper's demo preset
 # applied to every arm (runs, controls, variants) alike; "demo" is the demo presets as they are.
@@ -263,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     paper = "all" if args.paper == "all" else f"paper{args.paper}"
-    variants = [v for v, on in (("equal_budget", args.equal_budget), ("as_printed", args.as_printed)) if on]
+    variants = [v for v in VARIANT_FLAGS if getattr(args, v)]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
