@@ -63,35 +63,41 @@ def test_store_keys_depend_on_what_matters():
     assert key(a) == key(b) != key(c)
 
 
+def _retrained_jobs(overlay: dict) -> set:
+    """The Table 4-6 jobs whose store key the overlay of the paper preset changes
+    (asserting the two plans have the same jobs)."""
+    changed = set()
+    for number in (4, 5, 6):
+        plans = [tables.make_plan(table_by_number(number), p)
+                 for p in (resolve_params("paper"), resolve_params("paper", overlay))]
+        keys = [{ref.job: ref.key for ref in plan.jobs} for plan in plans]
+        assert keys[0].keys() == keys[1].keys()
+        changed |= {job for job, key in keys[0].items() if key != keys[1][job]}
+    return changed
+
+
+def _jobs(select) -> set:
+    return {ref.job for number in (4, 5, 6)
+            for ref in tables.make_plan(table_by_number(number), resolve_params("paper")).jobs if select(ref.job)}
+
+
 def test_permuted_teacher_signal_never_shares_a_ts_model():
     # Negative control (register p1-teacher-signal): its students get their own store keys
     # and config fingerprint; the one-hot teachers and baselines do not depend on it.
-    matched = resolve_params("paper")
+    assert _retrained_jobs({"ts": {"teacher_signal": "permuted"}}) == _jobs(lambda job: job.ts is not None)
     permuted = resolve_params("paper", {"ts": {"teacher_signal": "permuted"}})
-    for number in (4, 5, 6):
-        plans = [tables.make_plan(table_by_number(number), p) for p in (matched, permuted)]
-        keys = [{ref.job: ref.key for ref in plan.jobs} for plan in plans]
-        assert keys[0].keys() == keys[1].keys()
-        for job, key in keys[0].items():
-            assert (key != keys[1][job]) == (job.ts is not None), job.label
-    fps = [tables.config_fingerprint(p) for p in (matched, permuted)]
+    fps = [tables.config_fingerprint(p) for p in (resolve_params("paper"), permuted)]
     assert fps[0]["hash"] != fps[1]["hash"]
     assert fps[1]["fields"]["ts.teacher_signal"] == "permuted"
     assert "ts.teacher_signal: 'permuted' (paper: 'matched')" in deviations_from_paper(permuted)
 
 
-def test_eq3_as_printed_retrains_only_the_ts_students():
+def test_eq3_as_printed_retrains_only_the_output_layer_students():
     # The claims harness's as_printed arms (register p1-temperature-form) share the
     # teachers, one-hot models and hidden-layer students with the faithful runs: only the
     # students that train on output-layer soft labels (Eq. (3)) change key.
-    hinton = resolve_params("paper")
-    printed = resolve_params("paper", {"ts": {"teacher_mode": "as_printed"}})
-    for number in (4, 5, 6):
-        plans = [tables.make_plan(table_by_number(number), p) for p in (hinton, printed)]
-        keys = [{ref.job: ref.key for ref in plan.jobs} for plan in plans]
-        assert keys[0].keys() == keys[1].keys()
-        for job, key in keys[0].items():
-            assert (key != keys[1][job]) == (job.ts is not None and job.ts.point != "hidden"), job.label
+    retrained = _retrained_jobs({"ts": {"teacher_mode": "as_printed"}})
+    assert retrained and retrained == _jobs(lambda job: job.ts is not None and job.ts.point != "hidden")
 
 
 def test_cli_needs_exactly_one_of_table_or_figure():
