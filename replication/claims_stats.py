@@ -161,7 +161,7 @@ class ClaimResult:
     levelling: tuple[ArmLevelling, ...] = ()   # per arm: did its models' training loss level off
     signal: bool = False               # True: the teacher-signal row (claim minus its control, per unit)
     cancelled: tuple[int, ...] = ()    # signal row: indices into levelling of arms that cancel out
-    # per arm: unit -> model_identity at the paired units (None: unknown); not reported
+    # per arm: unit label -> model_identity per run at the paired units (None: unknown); not reported
     arm_models: tuple = field(default=(), compare=False, repr=False)
 
     @property
@@ -237,8 +237,8 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
     arms = tuple(dict.fromkeys(arm for _, arm in claim.terms))
     levels = tuple(_arm_levelling(arm, units, (levelling or {}).get(source(arm))) for arm in arms) \
         if levelling is not None else ()
-    models = tuple({u: tuple((identities or {}).get(source(arm), {}).get((arm.table, run, u)) for run in arm.runs)
-                    for u in units} for arm in arms)
+    models = tuple({unit_label(u): tuple((identities or {}).get(source(arm), {}).get((arm.table, run, u))
+                                         for run in arm.runs) for u in units} for arm in arms)
     return ClaimResult(
         claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
         metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
@@ -260,8 +260,7 @@ def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float =
     in both rows marked cancelled (they do not enter the difference)."""
     ctrl = dict(zip(control.units, control.differences))
     units = tuple(u for u in main.units if u in ctrl)
-    by_label = lambda row: [{unit_label(u): m for u, m in arm.items()} for arm in row.arm_models]
-    mains, ctrls = by_label(main), by_label(control)
+    mains, ctrls = main.arm_models, control.arm_models
     same = [i for i in range(min(len(mains), len(ctrls), len(main.levelling)))
             if _same_models(mains[i], ctrls[i], units)]
     cancelled = tuple(same) + tuple(len(main.levelling) + i for i in same) if control.levelling else ()
