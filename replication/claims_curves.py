@@ -30,7 +30,17 @@ of (last cycle + 1) x (rows per cycle) values, read when the window fits in it (
 unknown: the run was not short, its record is).
 
 A record that names no store key, a missing entry or a history without the series gives
-None for that model ("unknown"). Nothing here imports a paper package.
+None for that model ("unknown").
+
+Teacher-signal fit (`fit_index`, read by the claims' teacher-signal rows): per model, how
+closely it fits its teacher signal when training ends. Paper 1: a TS student's last-epoch
+distillation loss (its last step's "loss"); paper 2: a distilled branch's mean KL to P_bar
+over its last cycle's distill passes; None for a one-hot model or an independent branch.
+A student whose teacher signal is aligned with its clips can fit it (the teacher's output is
+a function of the clip); one given another clip's signal can only memorise it, so its loss
+stays higher. Equal fits with the real and the permuted signal mean the signal carries
+nothing clip-specific the student can use (e.g. a teacher that learned nothing), whatever
+the accuracies say. Nothing here imports a paper package.
 """
 
 from __future__ import annotations
@@ -108,41 +118,97 @@ def _paper2_branches(record: Any, description: Mapping) -> list[int] | None:
     return None
 
 
-def record_levelling(record: Any, root: str | os.PathLike, cache: dict | None = None) -> tuple[Levelling | None, ...]:
-    """One verdict per model the record's metric comes from (None: no readable curve);
-    () when the record names no model."""
-    cache = {} if cache is None else cache
+def _models(record: Any, root: str | os.PathLike, cache: dict) -> list[tuple[dict | None, str, int | None, str]] | None:
+    """The models the record's metric comes from: (payload or None, where, branch, kind) per
+    model (paper 1: branch None, kind "model"; paper 2: the reported branch and "independent" /
+    "cyclic"); [] when the record names no model, None for a paper-2 record whose branch is
+    unknown (one unknown model)."""
     extra = record.extra if isinstance(getattr(record, "extra", None), Mapping) else {}
     paper = str(record.table).partition("/")[0]
     if paper not in STORES:
-        return ()
+        return []
     store = Path(root) / STORES[paper]
-    out: list[Levelling | None] = []
     if paper == "paper1":
         keys = [s.get("key") for s in extra.get("systems", []) if isinstance(s, Mapping)]
-        for key in keys:
-            payload = _payload(store, str(key), cache) if key else None
-            where = f"{store / str(key) / JOB_FILE}"
-            series = paper1_series((payload or {}).get("info", {}).get("history"), where) if payload else None
-            out.append(levelled_off(series) if series is not None else None)
-        return tuple(out)
+        return [(_payload(store, str(key), cache) if key else None, f"{store / str(key) / JOB_FILE}", None, "model")
+                for key in keys]
     key = extra.get("job")
     if not key:
-        return ()
+        return []
     payload = _payload(store, str(key), cache)
-    if payload is None:
-        return (None,)
     where = f"{store / str(key) / JOB_FILE}"
+    if payload is None:
+        return [(None, where, None, "")]
     branches = _paper2_branches(record, payload.get("description", {}))
     if branches is None:
-        return (None,)
+        return None
     kind = "independent" if extra.get("kind") == "independent" else "cyclic"
-    for branch in branches:
-        found = paper2_series(payload.get("info", {}).get("history"), branch, kind, where)
-        verdict = levelled_off(found[0], total_epochs=found[1]) if found else None
-        if verdict is not None and verdict.relative_drop is None and len(found[0]) < found[1]:
-            verdict = None                      # a truncated history whose window is gone: unknown, not short
-        out.append(verdict)
+    return [(payload, where, branch, kind) for branch in branches]
+
+
+def record_levelling(record: Any, root: str | os.PathLike, cache: dict | None = None) -> tuple[Levelling | None, ...]:
+    """One verdict per model the record's metric comes from (None: no readable curve);
+    () when the record names no model."""
+    models = _models(record, root, {} if cache is None else cache)
+    if models is None:
+        return (None,)
+    out: list[Levelling | None] = []
+    for payload, where, branch, kind in models:
+        history = (payload or {}).get("info", {}).get("history")
+        if payload is None:
+            out.append(None)
+        elif branch is None:
+            series = paper1_series(history, where)
+            out.append(levelled_off(series) if series is not None else None)
+        else:
+            found = paper2_series(history, branch, kind, where)
+            verdict = levelled_off(found[0], total_epochs=found[1]) if found else None
+            if verdict is not None and verdict.relative_drop is None and len(found[0]) < found[1]:
+                verdict = None                  # a truncated history whose window is gone: unknown, not short
+            out.append(verdict)
+    return tuple(out)
+
+
+def paper1_fit(payload: Mapping, where: str) -> float | None:
+    """Last-epoch distillation loss of a paper-1 TS student (the last step's "loss", which for
+    a student is the soft-label / embedding loss it trained on); None for a one-hot model."""
+    if not isinstance(payload.get("description"), Mapping) or not payload["description"].get("ts"):
+        return None
+    series = paper1_series(payload.get("info", {}).get("history"), where)
+    return series[-1] if series else None
+
+
+def paper2_fit(history: Any, branch: int, where: str) -> float | None:
+    """Mean KL to P_bar over branch `branch`'s distill passes of the last cycle that has any
+    (None: no distill pass, e.g. an independent job)."""
+    if not isinstance(history, list):
+        return None
+    try:
+        rows = [r for r in history if r["branch"] == branch and r["phase"] == "distill"]
+        if not rows:
+            return None
+        last = [float(r["kl"]) for r in rows if r["cycle"] == rows[-1]["cycle"]]
+    except (KeyError, TypeError, ValueError) as err:
+        raise CurveError(f"{where}: info.history distill rows need branch, phase, cycle, kl ({err!r})") from None
+    return sum(last) / len(last)
+
+
+def record_fit(record: Any, root: str | os.PathLike, cache: dict | None = None) -> tuple[float | None, ...]:
+    """Per model the record's metric comes from, how closely it fits its teacher signal at the
+    end of training (paper 1: a TS student's last distillation loss; paper 2: a distilled
+    branch's KL to P_bar over its last cycle); None for a model without one (one-hot,
+    independent) or without a readable entry; () when the record names no model."""
+    models = _models(record, root, {} if cache is None else cache)
+    if models is None:
+        return (None,)
+    out: list[float | None] = []
+    for payload, where, branch, kind in models:
+        if payload is None or kind == "independent":
+            out.append(None)
+        elif branch is None:
+            out.append(paper1_fit(payload, where))
+        else:
+            out.append(paper2_fit(payload.get("info", {}).get("history"), branch, where))
     return tuple(out)
 
 
@@ -153,4 +219,12 @@ def levelling_index(records: Iterable[tuple[Any, Any]], root: str | os.PathLike
     return {(rec.table, rec.run, unit_of(rec)): record_levelling(rec, root, cache) for _, rec in records}
 
 
-__all__ = ["CurveError", "levelling_index", "paper1_series", "paper2_series", "record_levelling"]
+def fit_index(records: Iterable[tuple[Any, Any]], root: str | os.PathLike
+              ) -> dict[tuple[str, str, Unit], tuple[float | None, ...]]:
+    """(table, run, unit) -> record_fit of the models behind each record under `root`."""
+    cache: dict = {}
+    return {(rec.table, rec.run, unit_of(rec)): record_fit(rec, root, cache) for _, rec in records}
+
+
+__all__ = ["CurveError", "fit_index", "levelling_index", "paper1_fit", "paper1_series", "paper2_fit",
+           "paper2_series", "record_fit", "record_levelling"]

@@ -83,6 +83,23 @@ def _levelling(r: ClaimResult) -> str:
     return "; ".join(one(i, a) for i, a in enumerate(r.levelling))
 
 
+def _fit(r: ClaimResult) -> str:
+    """Signal row: per distilled arm, its fit to the real signal / to the permuted one."""
+    parts = [f"{ARM_LETTERS[i]} {real:.3g} / {permuted:.3g} (x{real / permuted:.2f})" if permuted
+             else f"{ARM_LETTERS[i]} {real:.3g} / {permuted:.3g}"
+             for i, pair in enumerate(r.fit) if pair for real, permuted in [pair]]
+    return "; ".join(parts) or "-"
+
+
+FIT_SUMMARY = ("Teacher signal fitted (teacher-signal rows): per distilled arm, its models' loss on the "
+               "teacher signal when training ended (paper 1: a TS student's last-epoch distillation loss; "
+               "paper 2: a distilled branch's KL to P_bar over its last cycle), with the real signal / with "
+               "the permuted one, and their ratio. A student fits a signal aligned with its clips far better "
+               "than another clip's (ratio well below 1); a ratio near 1 says the signal carries nothing "
+               "clip-specific the student can use (e.g. a teacher that learned nothing), so that arm's "
+               "accuracies cannot show the teacher's effect either way.")
+
+
 def levelling_summary(results: Sequence[ClaimResult]) -> str:
     """The summary sentence on levelling ("" when the results carry none)."""
     if not any(r.levelling for r in results):
@@ -99,6 +116,7 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
     """One row per claim and per negative control, with a summary line."""
     s = summary(results)
     pct = int(round(CONFIDENCE * 100))
+    with_fit = any(r.fit for r in results)
     rows = []
     for r in results:
         where = ", ".join(f"Table {p}" for p in r.printed)
@@ -107,7 +125,7 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
                      else "effect must vanish" if r.control else r.statement)
         rows.append([name, statement, r.arms, where,
                      str(r.n), _effect(r), _num(r.published) if not r.control else "-", _verdict(r),
-                     _levelling(r)])
+                     _levelling(r)] + ([_fit(r)] if with_fit else []))
     lines = [f"## {title}", "",
              f"Paired differences (points of {', '.join(sorted({r.metric for r in results})) or 'accuracy'}) "
              f"between the two arms of each claim, over the seeds (and folds) both arms ran; "
@@ -122,9 +140,12 @@ def markdown(results: Sequence[ClaimResult], title: str = "Claims") -> str:
                 if s["signals"] else "."), ""]
     if levelling_summary(results):
         lines += [levelling_summary(results), ""]
+    if with_fit:
+        lines += [FIT_SUMMARY, ""]
     lines += [markdown_table(["claim", "statement", "arms (A - B)", "printed", "n",
                               f"effect, points [{pct} % CI]", "published", "verdict",
-                              "levelled off (per arm)"], rows)]
+                              "levelled off (per arm)"]
+                             + (["teacher signal fitted, real / permuted (per arm)"] if with_fit else []), rows)]
     return "\n".join(lines) + "\n"
 
 

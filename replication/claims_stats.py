@@ -21,7 +21,11 @@ is the paired effect of the real teacher signal over a permuted one at the same 
 budget; "reproduced" there means the signal itself helps. An arm whose models are the
 same in the claim's and the control's records at every paired unit (the same store keys,
 `model_identity`: a baseline the negative-control switch does not touch) cancels out of
-that row, so its levelling does not count there (the row still lists it, marked).
+that row, so its levelling does not count there (the row still lists it, marked). The
+signal row also gives, per distilled arm, its models' mean fit to the real teacher signal
+and to the permuted one when training ended (claims_curves.record_fit; `fit`): a student
+fits an aligned signal far better than a permuted one; alike fits say the signal carries
+nothing clip-specific, so that arm's accuracies cannot show the teacher's effect.
 An arm with a variant (claims_data.VARIANTS, e.g. equal_budget) takes its values from that
 variant's records. Each result also says, per arm, whether the training loss of every
 model behind it levelled off over the paired units (replication/convergence.py; the
@@ -161,8 +165,13 @@ class ClaimResult:
     levelling: tuple[ArmLevelling, ...] = ()   # per arm: did its models' training loss level off
     signal: bool = False               # True: the teacher-signal row (claim minus its control, per unit)
     cancelled: tuple[int, ...] = ()    # signal row: indices into levelling of arms that cancel out
+    # signal row, per arm of the claim: (mean fit with the real signal, with the permuted one)
+    # over the paired units (claims_curves.record_fit), None where an arm has no teacher signal
+    fit: tuple[tuple[float, float] | None, ...] = ()
     # per arm: unit label -> model_identity per run at the paired units (None: unknown); not reported
     arm_models: tuple = field(default=(), compare=False, repr=False)
+    # per arm: unit label -> record_fit per run at the paired units; not reported
+    arm_fits: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -187,8 +196,9 @@ class ClaimResult:
         return self.verdict != "reproduced"
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "arm_models"}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("arm_models", "arm_fits")}
         out.update(cancelled=list(self.cancelled), n=self.n, control_passes=self.control_passes,
+                   fit=[list(f) if f else None for f in self.fit],
                    printed=list(self.printed), units=list(self.units),
                    differences=[round(d, 6) for d in self.differences], missing=list(self.missing),
                    levelled=self.levelled, levelling=[a.to_dict() for a in self.levelling])
@@ -197,6 +207,7 @@ class ClaimResult:
 
 Values = Mapping[tuple[str, str], Mapping[Unit, float]]
 LevellingIndex = Mapping[tuple[str, str, Unit], Sequence[Any]]     # replication/claims_curves.py
+FitIndex = Mapping[tuple[str, str, Unit], Sequence[float | None]]  # claims_curves.fit_index
 
 
 def _arm_levelling(arm: Arm, units: Sequence[Unit], index: LevellingIndex | None) -> ArmLevelling:
@@ -212,7 +223,8 @@ def _arm_levelling(arm: Arm, units: Sequence[Unit], index: LevellingIndex | None
 def measure(claim: Claim, values: Values, control: bool = False, confidence: float = CONFIDENCE,
             variant_values: Mapping[str, Values] | None = None,
             levelling: Mapping[str, LevellingIndex] | None = None,
-            identities: Mapping[str, Mapping] | None = None) -> ClaimResult:
+            identities: Mapping[str, Mapping] | None = None,
+            fits: Mapping[str, FitIndex] | None = None) -> ClaimResult:
     """The claim's paired differences over the units every arm has, interval and verdict.
 
     Args:
@@ -220,6 +232,7 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
       variant_values: variant name -> values_by_run of its records (arms with a variant).
       levelling: source ("runs", "control" or a variant) -> levelling index of its records.
       identities: source -> identities_by_run of its records (for the signal row's cancelling).
+      fits: source -> claims_curves.fit_index of its records (for the signal row's fit).
     """
     def source(arm: Arm) -> str:
         return arm.variant or (CONTROL if control else MAIN)
@@ -239,18 +252,32 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
         if levelling is not None else ()
     models = tuple({unit_label(u): tuple((identities or {}).get(source(arm), {}).get((arm.table, run, u))
                                          for run in arm.runs) for u in units} for arm in arms)
+    fitted = tuple({unit_label(u): tuple((fits or {}).get(source(arm), {}).get((arm.table, run, u), ())
+                                         for run in arm.runs) for u in units} for arm in arms)
     return ClaimResult(
         claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
         metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
         control=control, units=tuple(unit_label(u) for u in units), differences=diffs, mean=mean,
         low=interval[1] if interval else None, high=interval[2] if interval else None,
-        verdict=verdict_of(interval), missing=missing, levelling=levels, arm_models=models)
+        verdict=verdict_of(interval), missing=missing, levelling=levels, arm_models=models,
+        arm_fits=fitted if fits is not None else ())
 
 
 def _same_models(a: Mapping, b: Mapping, units: Sequence[str]) -> bool:
     """One arm's models are the same in two rows at every given unit (all known)."""
     pairs = [(a.get(u), b.get(u)) for u in units]
     return bool(pairs) and all(x is not None and None not in x and x == y for x, y in pairs)
+
+
+def _fit_pair(main: Mapping, control: Mapping, units: Sequence[str]) -> tuple[float, float] | None:
+    """(mean fit with the real signal, with the permuted one) of one arm over the units where
+    both runs' models have one, model by model; None when no model pairs up."""
+    pairs = [(m, c) for u in units
+             for runs_m, runs_c in zip(main.get(u, ()), control.get(u, ()))
+             for m, c in zip(runs_m, runs_c) if m is not None and c is not None]
+    if not pairs:
+        return None
+    return sum(m for m, _ in pairs) / len(pairs), sum(c for _, c in pairs) / len(pairs)
 
 
 def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float = CONFIDENCE) -> ClaimResult:
@@ -273,14 +300,17 @@ def signal_contrast(main: ClaimResult, control: ClaimResult, confidence: float =
         mean=interval[0] if interval else (diffs[0] if diffs else None),
         low=interval[1] if interval else None, high=interval[2] if interval else None,
         verdict=verdict_of(interval), missing=tuple(dict.fromkeys(main.missing + control.missing)),
-        levelling=main.levelling + control.levelling, signal=True, cancelled=cancelled)
+        levelling=main.levelling + control.levelling, signal=True, cancelled=cancelled,
+        fit=tuple(None if i in same else _fit_pair(m, c, units)
+                  for i, (m, c) in enumerate(zip(main.arm_fits, control.arm_fits))))
 
 
 def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
              control_records: Iterable[tuple[Any, Any]] | None = None,
              confidence: float = CONFIDENCE, *,
              variant_records: Mapping[str, Iterable[tuple[Any, Any]]] | None = None,
-             levelling: Mapping[str, LevellingIndex] | None = None) -> list[ClaimResult]:
+             levelling: Mapping[str, LevellingIndex] | None = None,
+             fits: Mapping[str, FitIndex] | None = None) -> list[ClaimResult]:
     """One result per claim on `records`, each followed by its negative-control result
     (claims with control: true) when `control_records` are given.
 
@@ -288,6 +318,8 @@ def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
       variant_records: variant name -> records of that variant's runs (arms with a variant).
       levelling: source ("runs", "control", variant) -> claims_curves.levelling_index of its
         records; None leaves the results without levelling.
+      fits: source -> claims_curves.fit_index of its records; the teacher-signal rows then say,
+        per arm, how closely its models fit the real signal and the permuted one (ClaimResult.fit).
     """
     sources: dict[str, list] = {MAIN: list(records)}
     if control_records is not None:
@@ -305,10 +337,11 @@ def evaluate(claims: Sequence[Claim], records: Iterable[tuple[Any, Any]],
     out = []
     for claim in claims:
         variants = {a.variant: values(a.variant, claim.metric) for a in claim.arms if a.variant}
-        out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling, identities))
+        out.append(measure(claim, values(MAIN, claim.metric), False, confidence, variants, levelling, identities,
+                           fits))
         if claim.control and CONTROL in sources:
             out.append(measure(claim, values(CONTROL, claim.metric), True, confidence, variants, levelling,
-                               identities))
+                               identities, fits))
             out.append(signal_contrast(out[-2], out[-1], confidence))
     return out
 

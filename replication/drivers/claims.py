@@ -30,7 +30,8 @@ as_printed, register p1-temperature-form) into <results>/as_printed: only the TS
 change key. Without the option, a variant's claims are left out (said so). Then pair, test and write
 <results>/claims.{md,json,png} (replication/claims_stats.py, claims_report.py), each claim
 with whether its arms' training loss levelled off, read from the job stores the records
-name (replication/claims_curves.py, convergence.py). Trained models come from the job
+name (replication/claims_curves.py, convergence.py), and each teacher-signal row with how
+closely its distilled arms fit the real and the permuted signal. Trained models come from the job
 stores on a rerun.
 
 Exit status: 0 when every step ran (whatever the verdicts); with --strict, 1 also when a
@@ -256,7 +257,7 @@ def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
 
 @command("python -m replication.drivers.claims", ClaimsError, ClaimsStatsError, CurveError, PublishedError, RecordError)
 def main(argv: Sequence[str] | None = None) -> int:
-    from replication.claims_curves import levelling_index
+    from replication.claims_curves import fit_index, levelling_index
     from replication.claims_data import claims_of, load_claims, tables_needed
     from replication.claims_report import write_report
     from replication.claims_stats import CONTROL, MAIN, evaluate, summary
@@ -308,14 +309,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = set(tables)
     records = records_under(runs, wanted)
     levelling = {MAIN: levelling_index(records, runs)}
+    fits = {MAIN: fit_index(records, runs)}
     control_records = None
     if args.control:
         control_records = records_under(control, wanted)
         levelling[CONTROL] = levelling_index(control_records, control)
+        fits[CONTROL] = fit_index(control_records, control)
     variant_records = {v: records_under(root / v, set(t)) for v, t in variant_tables.items()}
     for variant, recs in variant_records.items():
         levelling[variant] = levelling_index(recs, root / variant)
-    results = evaluate(claims, records, control_records, variant_records=variant_records, levelling=levelling)
+        fits[variant] = fit_index(recs, root / variant)
+    results = evaluate(claims, records, control_records, variant_records=variant_records, levelling=levelling,
+                       fits=fits)
     seeds = sorted({rec.seed for _, rec in records})
     paths = write_report(results, Path(args.report_dir or root),
                          title=f"Claims ({args.dataset} data, {args.budget} budget, seeds "

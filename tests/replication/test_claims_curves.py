@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from replication.claims_curves import CurveError, levelling_index, record_levelling
+from replication.claims_curves import CurveError, fit_index, levelling_index, record_fit, record_levelling
 from replication.claims_data import Arm, Claim
 from replication.claims_report import markdown, to_json
 from replication.claims_stats import evaluate, summary
@@ -98,6 +98,40 @@ def test_paper2_entries_that_kept_only_their_last_rows(tmp_path):
                     extra={"kind": "distilled", "job": "bad", "branches": [0]})
     with pytest.raises(CurveError, match=r"paper2/_store/bad/job\.json"):
         record_levelling(bad, tmp_path)
+
+
+def test_teacher_signal_fit_of_ts_students_and_distilled_branches(tmp_path):
+    # paper 1: a TS student's last distillation loss (last step); a one-hot model has none
+    _store(tmp_path, "paper1", "ts", {"step1": {"loss": FALLING}, "step2": {"loss": [0.9, 0.4, 0.25]}},
+           {"family": "spec", "ts": {"point": "hidden", "teacher_signal": "matched"}})
+    _store(tmp_path, "paper1", "onehot", {"loss": FLAT}, {"family": "raw", "ts": None})
+    assert record_fit(_p1("ensemble_w_ts", 0, ["ts", "onehot"])[1], tmp_path) == (0.25, None)
+    assert record_fit(_p1("spec_w_ts", 0, ["missing"])[1], tmp_path) == (None,)
+    # paper 2: the reported branch's mean KL to P_bar over its last cycle's distill passes
+    rows = _p2_rows(2, 3, lambda b, q: 1.0)
+    for r in rows:
+        r["kl"] = 0.0 if r["phase"] == "single" else 0.1 * (r["branch"] + 1) / (r["cycle"] + 1)
+    desc = {"branches": [{"network": "resnet", "representation": "logmel64"},
+                         {"network": "vgg", "representation": "mfcc"}]}
+    _store(tmp_path, "paper2", "cyc", rows, desc)
+    _store(tmp_path, "paper2", "ind", _p2_rows(1, 3, lambda b, q: 1.0, ("independent",)))
+
+    def rec(run, kind, key, **extra):
+        return RunRecord(table="paper2/tableVII", run=run, preset="demo", seed=0,
+                         metrics={"accuracy": 0.5}, extra={"kind": kind, "job": key, **extra})
+
+    assert record_fit(rec("vgg_mfcc_distilled_with_resnet_logmel64", "distilled", "cyc", branches=[1]),
+                      tmp_path) == pytest.approx((0.2 / 3,))
+    assert record_fit(rec("ensemble_resnet_logmel64_and_vgg_mfcc", "ensemble", "cyc"),
+                      tmp_path) == pytest.approx((0.1 / 3, 0.2 / 3))
+    assert record_fit(rec("resnet_logmel64", "independent", "ind"), tmp_path) == (None,)
+    index = fit_index([("r", rec("resnet_logmel64", "independent", "ind"))], tmp_path)
+    assert index == {("paper2/tableVII", "resnet_logmel64", (None, 0)): (None,)}
+    bad = [dict(r) for r in rows]
+    del bad[-1]["kl"]
+    _store(tmp_path, "paper2", "bad", bad, desc)
+    with pytest.raises(CurveError, match=r"bad/job.json: info.history distill rows need"):
+        record_fit(rec("vgg_mfcc_distilled_with_resnet_logmel64", "distilled", "bad", branches=[1]), tmp_path)
 
 
 def test_the_report_says_which_arms_levelled_off(tmp_path):

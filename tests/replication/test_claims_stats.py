@@ -159,6 +159,29 @@ def test_an_arm_with_the_same_models_in_claim_and_control_cancels_out_of_the_sig
     assert signal.cancelled == ()
 
 
+def test_the_signal_row_says_how_closely_each_distilled_arm_fits_the_real_and_the_permuted_signal():
+    # fits (claims_curves.fit_index): the TS student's last distillation loss, None for the
+    # one-hot baseline; the row gives per arm (mean with the real signal, with the permuted one)
+    # over the paired seeds, and nothing for an arm that cancels or has no teacher signal
+    claims = [_claim([(1, A), (-1, B)], cid="ts")]
+    main = _records({"spec_w_ts": [62.0, 63.0, 64.0], "spec_wo_ts": [60.0] * 3})
+    control = _records({"spec_w_ts": [20.0, 21.0, 19.0], "spec_wo_ts": [60.0] * 3})
+    fit = lambda ts: {("paper1/table6", run, (None, seed)): value for seed in range(3)   # noqa: E731
+                      for run, value in (("spec_w_ts", (ts[seed],)), ("spec_wo_ts", (None,)))}
+    fits = {"runs": fit([0.1, 0.2, 0.3]), "control": fit([1.0, 1.2, 1.4])}
+    claim, ctrl, signal = evaluate(claims, main, control, fits=fits)
+    assert claim.fit == () and ctrl.fit == ()                        # only the signal row carries it
+    assert signal.fit[1] is None and signal.fit[0] == pytest.approx((0.2, 1.2))
+    assert json.loads(to_json([signal]))["results"][0]["fit"][0] == pytest.approx([0.2, 1.2])
+    md = markdown([claim, ctrl, signal])
+    assert "Teacher signal fitted" in md and "A 0.2 / 1.2 (x0.17)" in md
+    # a seed the control lacks a fit for does not enter the means
+    fits["control"][("paper1/table6", "spec_w_ts", (None, 2))] = (None,)
+    assert evaluate(claims, main, control, fits=fits)[2].fit[0] == pytest.approx((0.15, 1.1))
+    # without fits the report has no such column
+    assert "Teacher signal fitted" not in markdown(evaluate(claims, main, control))
+
+
 def test_two_records_of_one_run_and_seed_are_an_error():
     recs = _records({"spec_w_ts": [62.0]}) + [("other/results.json", _records({"spec_w_ts": [61.0]})[0][1])]
     with pytest.raises(ClaimsStatsError, match=r"other/results.json: a second record of paper1/table6 spec_w_ts at seed 0"):
