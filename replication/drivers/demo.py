@@ -34,6 +34,9 @@ TIMING_FILE = checkout_root() / "data" / "reference" / "main_job_timing.json"
 # The claims report the kit measured over >= 5 seeds with negative controls
 # (python -m replication.drivers.claims ..., see README "Does distillation work here?").
 RECORDED_CLAIMS = checkout_root() / "docs" / "results" / "claims" / "claims.json"
+# the kit's reports on the demo generator's premises design (docs/claims.md), shown under the headline
+PREMISES_CLAIMS = tuple(checkout_root() / "docs" / "results" / name / "claims.json"
+                        for name in ("claims_premises_p1", "claims_premises_t2"))
 HEADLINE = ("paper1:6", "paper2:VII")       # paper 1's headline (77.36 %), paper 2's TUT table
 ALL = ("paper1:1", "paper1:4", "paper1:5", "paper1:6",
        "paper2:I", "paper2:II", "paper2:III", "paper2:IV", "paper2:V", "paper2:VI", "paper2:VII")
@@ -193,10 +196,41 @@ def table_name(spec: str) -> str:
     return f"{paper}/table{table}"
 
 
-def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECORDED_CLAIMS) -> str:
+def _saved_rows(path: Path) -> dict[tuple[str, str], dict]:
+    """(claim id, "claim" | "control" | "signal") -> row of a saved claims report ({} if unreadable)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))["results"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        return {}
+    def row_kind(r: dict) -> str:
+        return "signal" if r.get("signal") else "control" if r["control"] else "claim"
+    return {(r["claim_id"], row_kind(r)): r for r in saved}
+
+
+def _effect(mean, low, high, n) -> str:
+    if mean is None:
+        return "-"
+    return f"{mean:+.1f}" + (f" [{low:+.1f}, {high:+.1f}]" if low is not None else "") + f" (n={n})"
+
+
+def _saved_cells(rows: dict, claim_id: str) -> tuple[str, str, str]:
+    """The claim's saved row, negative control and teacher-signal row as headline cells."""
+    rec, ctrl, sig = (rows.get((claim_id, k)) for k in ("claim", "control", "signal"))
+    rec_text = (f"{_effect(rec['mean'], rec['low'], rec['high'], rec['n'])} {rec['verdict']}"
+                + {False: ", arms NOT levelled off", None: ", levelling unknown"}.get(rec.get("levelled"), "")
+                if rec else "not recorded")
+    ctrl_text = (f"{ctrl['verdict']} ({'passes' if ctrl.get('control_passes') else 'FAILS'})"
+                 if ctrl and ctrl.get("control_passes") is not None else "-")
+    sig_text = f"{_effect(sig['mean'], sig['low'], sig['high'], sig['n'])} {sig['verdict']}" if sig else "-"
+    return rec_text, ctrl_text, sig_text
+
+
+def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECORDED_CLAIMS,
+                    designed: Sequence[Path] = PREMISES_CLAIMS) -> str:
     """The papers' claims whose arms the main job ran: this run's paired effect (an
     interval needs >= 2 seeds) beside the kit's recorded multi-seed report and its
-    negative control, so a new user sees first whether distillation works here."""
+    negative control, so a new user sees first whether distillation works here; then the
+    same claims as the kit's reports on the premises design (`designed`) measured them."""
     from replication.drivers.claims import select_claims
     from replication.claims_data import load_claims
     from replication.claims_stats import evaluate
@@ -207,32 +241,15 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
         return ""
     records = [(p, r) for p, r in find_records([results]) if r.table in names]
     mine = {r.claim_id: r for r in evaluate(claims, records, None)}
-    try:
-        saved = json.loads(recorded.read_text(encoding="utf-8"))["results"]
-    except (OSError, json.JSONDecodeError, KeyError):
-        saved = []
-    def row_kind(r: dict) -> str:
-        return "signal" if r.get("signal") else "control" if r["control"] else "claim"
-    before = {(r["claim_id"], row_kind(r)): r for r in saved}
-
-    def effect(mean, low, high, n) -> str:
-        if mean is None:
-            return "-"
-        return f"{mean:+.1f}" + (f" [{low:+.1f}, {high:+.1f}]" if low is not None else "") + f" (n={n})"
+    before = _saved_rows(recorded)
 
     lines = ["Headline claims (paired differences in accuracy points; interval = 95 % t):",
              f"  {'claim':50s} {'this run':22s} {'kit report, >= 5 seeds':58s} {'negative control':26s} "
              "teacher signal vs permuted"]
     for claim in claims:
         r = mine[claim.id]
-        rec, ctrl, sig = (before.get((claim.id, k)) for k in ("claim", "control", "signal"))
-        rec_text = (f"{effect(rec['mean'], rec['low'], rec['high'], rec['n'])} {rec['verdict']}"
-                    + {False: ", arms NOT levelled off", None: ", levelling unknown"}.get(rec.get("levelled"), "")
-                    if rec else "not recorded")
-        ctrl_text = (f"{ctrl['verdict']} ({'passes' if ctrl.get('control_passes') else 'FAILS'})"
-                     if ctrl and ctrl.get("control_passes") is not None else "-")
-        sig_text = f"{effect(sig['mean'], sig['low'], sig['high'], sig['n'])} {sig['verdict']}" if sig else "-"
-        lines.append(f"  {claim.id:50s} {effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text:26s} "
+        rec_text, ctrl_text, sig_text = _saved_cells(before, claim.id)
+        lines.append(f"  {claim.id:50s} {_effect(r.mean, r.low, r.high, r.n):22s} {rec_text:58s} {ctrl_text:26s} "
                      f"{sig_text}")
     lines.append("  A claim whose arms' training loss has not levelled off is not evidence either way.")
     if any(c.get("control_passes") is False for (cid, kind), c in before.items()
@@ -244,6 +261,17 @@ def headline_claims(results: Path, tables: Sequence[str], recorded: Path = RECOR
                      " above 0 only where the real teacher signal itself helps.")
     lines.append(f"  (statements, published effects and the forest plot: {recorded.with_suffix('.md').name} "
                  f"in {recorded.parent.relative_to(recorded.parents[3]) if len(recorded.parents) > 3 else recorded.parent})")
+    premises = {}
+    for path in designed:
+        premises.update(_saved_rows(path))
+    shown = [claim for claim in claims if (claim.id, "claim") in premises]
+    if shown:
+        lines += ["", "The same claims on the demo generator's premises design (data built so that each paper's "
+                      "premise holds; the kit's reports in docs/claims.md, not this run):",
+                  f"  {'claim':50s} {'kit report':58s} {'negative control':26s} teacher signal vs permuted"]
+        for claim in shown:
+            rec_text, ctrl_text, sig_text = _saved_cells(premises, claim.id)
+            lines.append(f"  {claim.id:50s} {rec_text:58s} {ctrl_text:26s} {sig_text}")
     return "\n".join(lines)
 
 

@@ -92,7 +92,8 @@ def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
          "n": 5, "verdict": "inconclusive", "control_passes": True},
         {"claim_id": "p1-ts-beats-onehot-spec", "control": True, "signal": True, "mean": 2.0, "low": 0.5,
          "high": 3.5, "n": 5, "verdict": "reproduced", "control_passes": None}]}))
-    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
+    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded, designed=())
+    assert "premises design" not in text                                 # no premises report given
     line = next(l for l in text.splitlines() if "p1-ts-beats-onehot-spec" in l)
     assert "+3.0 [" in line and "(n=2)" in line                   # this run: mean of +2 and +4 points
     assert "+1.5 [+0.2, +2.8] (n=5) reproduced" in line and "inconclusive (passes)" in line
@@ -102,5 +103,21 @@ def test_headline_claims_show_this_run_beside_the_recorded_report(tmp_path):
     data = json.loads(recorded.read_text())
     data["results"][1].update(verdict="reproduced", control_passes=False)
     recorded.write_text(json.dumps(data))
-    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded)
+    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded, designed=())
     assert "reproduced (FAILS)" in text and "FAILING negative control means" in text
+    # the premises-design reports: their rows of the same claims, after this run's table
+    designed = tmp_path / "premises.json"
+    designed.write_text(json.dumps({"results": [
+        {"claim_id": "p1-ts-beats-onehot-ensemble", "control": False, "mean": 5.3, "low": 3.5, "high": 7.2,
+         "n": 5, "verdict": "reproduced", "levelled": False},
+        {"claim_id": "p1-ts-beats-onehot-ensemble", "control": True, "signal": True, "mean": 50.5, "low": 46.2,
+         "high": 54.8, "n": 5, "verdict": "reproduced", "control_passes": None},
+        {"claim_id": "p2-not-in-these-tables", "control": False, "mean": 1.0, "low": None, "high": None,
+         "n": 1, "verdict": "too few seeds"}]}))
+    text = demo.headline_claims(tmp_path / "r", ["paper1:6"], recorded, designed=[designed, tmp_path / "absent.json"])
+    head, _, premises = text.partition("premises design")
+    assert premises and "p1-ts-beats-onehot-ensemble" in head             # the run's table comes first
+    (row,) = [l for l in premises.splitlines() if "p1-ts-beats-onehot-ensemble" in l]
+    assert "+5.3 [+3.5, +7.2] (n=5) reproduced, arms NOT levelled off" in row
+    assert row.rstrip().endswith("+50.5 [+46.2, +54.8] (n=5) reproduced")
+    assert "p1-ts-beats-onehot-spec" not in premises and "p2-not-in-these-tables" not in premises
