@@ -9,6 +9,12 @@ independently and by cyclic distillation, per fold and seed. Records go to
 over seeds of the fold-averaged metric, as ESC-50 results are usually reported) is
 written as Markdown and JSON (every per-seed, per-fold number) to
 <results>/<dataset>/table.{md,json}.
+
+Choosing settings (`validate=True`, `--validate`): for each held-out fold k the same runs
+train on the three folds other than k and v = VALIDATION_FOLD[k] (the next fold) and are
+scored on fold v; fold k is never read. Records, store keys and the table are those of a
+separate data set name, "<dataset>-val" (<results>/<dataset>-val/...), so a setting is
+chosen on validation numbers only, then run once on the held-out folds.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from shared.config import atomic_write_text
 
 DEFAULT_BRANCHES = ("logmel64:resnet", "mfcc:vgg")
 ESC_FOLDS = (1, 2, 3, 4, 5)
+VALIDATION_FOLD = {k: k % 5 + 1 for k in ESC_FOLDS}     # held-out fold -> the training fold that validates it
+VALIDATE_SUFFIX = "-val"
 
 
 def parse_branches(texts) -> tuple[BranchSpec, ...]:
@@ -39,8 +47,12 @@ def parse_branches(texts) -> tuple[BranchSpec, ...]:
     return tuple(branches)
 
 
-def esc_table(dataset: str, fold: int, branches: tuple[BranchSpec, ...]) -> TableSpec:
+def esc_table(dataset: str, fold: int, branches: tuple[BranchSpec, ...], validate: bool = False) -> TableSpec:
     label = " + ".join(b.printed for b in branches)
+    if validate:
+        return TableSpec(f"{dataset}{VALIDATE_SUFFIX}/fold{fold}", f"fold{fold}", dataset,
+                         f"{dataset} held-out fold {fold}, scored on its validation fold {VALIDATION_FOLD[fold]}: "
+                         "independent vs distilled vs Ensemble*", (GroupSpec("g1", label, branches),))
     return TableSpec(f"{dataset}/fold{fold}", f"fold{fold}", dataset,
                      f"{dataset} held-out fold {fold}: independent vs distilled vs Ensemble*",
                      (GroupSpec("g1", label, branches),))
@@ -72,6 +84,9 @@ def render_markdown(summary: dict) -> str:
     """The measured table (percent, mean +- std over seeds of the fold-averaged metric)."""
     lines = [f"ESC table: {summary['dataset']}, folds {summary['folds']}, {summary['seeds']} seeds, "
              f"preset {summary['preset']}, branches {summary['branches']}",
+             *([f"Scored on VALIDATION folds {summary['validation_folds']} (a training fold of each held-out "
+                "fold; the held-out folds unread): for choosing settings, not a result."]
+               if summary.get("validation_folds") else []),
              "",
              "| Row | Accuracy (%) | mAP@3 (%) |",
              "| --- | --- | --- |"]
@@ -87,8 +102,10 @@ def render_markdown(summary: dict) -> str:
 def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str | None = None,
             folds=None, branches=None, seeds: int | None = None, results_root: str | None = None,
             out_dir: str | None = None, overwrite: bool = False, dry_run: bool = False,
-            estimate: bool = True, command: str = "", log=print) -> dict | None:
-    """Runs every fold, writes records and the summary table; returns the summary."""
+            estimate: bool = True, command: str = "", validate: bool = False, log=print) -> dict | None:
+    """Runs every fold, writes records and the summary table; returns the summary.
+    validate=True: each held-out fold's runs are scored on its validation fold instead
+    (module doc), under the data set name <dataset>-val."""
     if not data_root:
         raise ValueError(f"--dataset {dataset} needs --data-root (an ESC-50-layout directory)")
     folds = tuple(folds or ESC_FOLDS)
@@ -103,12 +120,13 @@ def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str 
     if not dry_run:      # every fold's records, before the first fold trains
         refuse_existing_records(
             params.results_root, [key for fold in folds for key in tables.record_keys(
-                esc_table(dataset, fold, group_branches), n_seeds)], overwrite, log)
+                esc_table(dataset, fold, group_branches, validate), n_seeds)], overwrite, log)
     for fold in folds:
-        table = esc_table(dataset, fold, group_branches)
+        table = esc_table(dataset, fold, group_branches, validate)
         outcome = tables.run_table(table, params, seeds=n_seeds, data_root=data_root,
                                    overwrite=overwrite, dry_run=dry_run, estimate=estimate,
-                                   check=False, test_fold=fold, log=log)
+                                   check=False, test_fold=fold,
+                                   validation_fold=VALIDATION_FOLD[fold] if validate else None, log=log)
         if dry_run:
             continue
         per_fold[fold] = _row_values(outcome.plan, table.groups[0])
@@ -121,15 +139,18 @@ def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str 
             by_seed = np.mean([per_fold[f][label][metric] for f in folds], axis=0)   # [seeds]
             rows[label][metric] = {"mean": float(np.mean(by_seed)), "std": float(np.std(by_seed)),
                                    "per_seed_fold_mean": [float(v) for v in by_seed]}
-    summary = {"dataset": dataset, "folds": list(folds), "seeds": n_seeds, "preset": params.preset,
+    name = dataset + (VALIDATE_SUFFIX if validate else "")
+    summary = {"dataset": name, "folds": list(folds), "seeds": n_seeds, "preset": params.preset,
+               **({"validation_folds": [VALIDATION_FOLD[f] for f in folds]} if validate else {}),
                "branches": [f"{b.printed} (arch {params.arch_of(b.network)})" for b in group_branches],
                "rows": rows,
                "per_fold": {str(f): v for f, v in per_fold.items()},
                "command": command or f"python -m paper2_multirep.run --dataset {dataset} "
                                      f"--preset {params.preset} --data-root {data_root} "
-                                     f"--folds {' '.join(map(str, folds))} --seeds {n_seeds}",
+                                     f"--folds {' '.join(map(str, folds))} --seeds {n_seeds}"
+                                     + (" --validate" if validate else ""),
                "std": "population std (ddof=0) over seeds"}
-    out = Path(out_dir) if out_dir else Path(params.results_root) / dataset
+    out = Path(out_dir) if out_dir else Path(params.results_root) / name
     atomic_write_text(out / "table.json", json.dumps(summary, indent=2) + "\n")
     atomic_write_text(out / "table.md", render_markdown(summary))
     log(render_markdown(summary))

@@ -5,6 +5,7 @@
     python -m paper2_multirep.run --table 7 --estimate [--throughput FILE] [--devices N]
     python -m paper2_multirep.run --figure 3 --preset demo
     python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --seeds 3
+    python -m paper2_multirep.run --dataset esc10 --data-root ../shared/data/esc10 --folds 1 2 --validate
 
 Options shared with paper 1 (--preset, --seeds, --data-root, --results, --overwrite,
 --dry-run, --no-estimate, --set KEY=VALUE) and the table lookup come from
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="--dataset only: held-out test folds (default 1 2 3 4 5)")
     parser.add_argument("--branches", nargs="+", default=None, metavar="REP:NET",
                         help="--dataset only: the group's branches, e.g. logmel64:resnet mfcc:vgg")
+    parser.add_argument("--validate", action="store_true",
+                        help="--dataset only: score each held-out fold's runs on a validation fold carved from its "
+                             "training folds (the next fold), the held-out fold unread; for choosing settings "
+                             "(records under <results>/<dataset>-val)")
     parser.add_argument("--out", default=None, help="--figure: PNG path; --dataset: table directory")
     return parser
 
@@ -84,7 +89,8 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.dataset and args.rehearse:
         raise UsageError("--rehearse applies to --table and --figure (the paper presets), not --dataset")
     if not args.dataset:
-        for option, value in (("--folds", args.folds), ("--branches", args.branches)):
+        for option, value in (("--folds", args.folds), ("--branches", args.branches),
+                              ("--validate", args.validate or None)):
             if value is not None:
                 raise UsageError(f"{option} applies to --dataset only")
         return
@@ -149,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     esc.run_esc(params, dataset=args.dataset, data_root=args.data_root, folds=args.folds,
                 branches=args.branches, seeds=args.seeds, results_root=args.results,
                 out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
-                estimate=not args.no_estimate)
+                estimate=not args.no_estimate, validate=args.validate)
     return 0
 
 

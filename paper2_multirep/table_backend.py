@@ -81,7 +81,8 @@ def _subset(examples, limit: int, seed: int = 0) -> tuple:
 
 
 def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | None = None,
-                 test_fold: int | None = None, require_data: bool = True) -> DataContext:
+                 test_fold: int | None = None, require_data: bool = True,
+                 validation_fold: int | None = None) -> DataContext:
     """Resolves the data set of a table (the preset may substitute the demo data).
 
     With require_data=False (a dry run) a missing root gives an empty context whose
@@ -94,6 +95,8 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
         options["verified_only"] = params.data.verified_only
     if name in ("esc50", "esc10"):
         options = {"esc10_only": name == "esc10", "test_fold": test_fold or 1}
+        if validation_fold is not None:                # scored on a training fold; the test fold unread
+            options["validation_fold"] = validation_fold
     module = get_dataset("esc50" if name == "esc10" else name)
     from shared.paths import default_dataset_root
     root = Path(data_root or params.data.root or default_dataset_root(name))
@@ -108,7 +111,8 @@ def data_context(paper_dataset: str, params: ExperimentParams, data_root: str | 
     # rehearsal data (replication/rehearsal.py) is read only in the loaders' rehearsal mode
     splits = module.load_splits(root, **options, **({"rehearsal": True} if params.data.rehearsal else {}))
     if name in ("esc50", "esc10"):
-        train_split, test_split = f"fold{options['test_fold']}_train", f"fold{options['test_fold']}_test"
+        from shared.datasets.esc50 import split_names
+        train_split, test_split = split_names(options["test_fold"], validation_fold)
     elif name == "fsdkaggle2018":
         train_split, test_split = "train", "test"
     else:

@@ -174,12 +174,15 @@ class Plan(runner.Plan):
 
 def plan_table(table: TableSpec, params: ExperimentParams, seeds: int | None = None,
                data_root: str | None = None, results_root: str | None = None,
-               test_fold: int | None = None, require_data: bool = True) -> Plan:
-    """Resolves data, runs and the distinct jobs of a table without training anything."""
+               test_fold: int | None = None, require_data: bool = True,
+               validation_fold: int | None = None) -> Plan:
+    """Resolves data, runs and the distinct jobs of a table without training anything
+    (ESC-50 layout: `test_fold` held out; with `validation_fold`, scored on that training
+    fold and the test fold left unread)."""
     if results_root:
         params = replace(params, results_root=str(results_root))
     data = backend.data_context(table.dataset, params, data_root=data_root, test_fold=test_fold,
-                                require_data=require_data)
+                                require_data=require_data, validation_fold=validation_fold)
     n_seeds = seeds if seeds is not None else params.seeds
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
@@ -310,6 +313,7 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
               data_root: str | None = None, results_root: str | None = None,
               overwrite: bool = False, dry_run: bool = False, estimate: bool = True,
               check: bool = True, test_fold: int | None = None,
+              validation_fold: int | None = None,
               log: Callable[[str], None] = print) -> TableOutcome:
     """Plans, trains (shared jobs once), writes run records and checks them
     (replication.runner.run_table).
@@ -321,7 +325,7 @@ def run_table(table: TableSpec, params: ExperimentParams, *, seeds: int | None =
       dry_run: print the plan (and no estimate) and stop.
     """
     plan = plan_table(table, params, seeds, data_root, results_root, test_fold,
-                      require_data=not dry_run)
+                      require_data=not dry_run, validation_fold=validation_fold)
     if dry_run:
         log(describe_plan(plan))
         log("dry run: nothing trained")

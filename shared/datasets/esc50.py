@@ -6,7 +6,10 @@ Layout under the dataset root (the GitHub archive's ESC-50-master/ folder):
                    fixture is an ESC-10 copy in 22050 Hz FLAC, hence `sample_rate`).
 
 Splits for `test_fold=k` (1..5): "fold{k}_train" (the other four folds) and
-"fold{k}_test". `esc10_only=True` keeps the rows with esc10 == True (10 classes).
+"fold{k}_test". With `validation_fold=v` (another fold, for choosing settings without
+touching the test fold): "fold{k}_val{v}_train" (the three folds other than k and v) and
+"fold{k}_val{v}_validate" (fold v); fold k's clips are then in neither split.
+`esc10_only=True` keeps the rows with esc10 == True (10 classes).
 Class order: category names sorted alphabetically; label i = classes[i]. ESC-50's
 `target` numbers are checked against the category (TARGETS below) but never used
 as labels, because for ESC-10 they are not 0..n-1.
@@ -51,15 +54,28 @@ def spec(esc10_only: bool = False, sample_rate: int = 44100) -> DatasetSpec:
                "split_counts": {"train": 4 * per_fold, "test": per_fold}})
 
 
+def split_names(test_fold: int, validation_fold: int | None = None) -> tuple[str, str]:
+    """(training split, scored split) names for a held-out fold (and a validation fold)."""
+    if validation_fold is None:
+        return f"fold{test_fold}_train", f"fold{test_fold}_test"
+    return f"fold{test_fold}_val{validation_fold}_train", f"fold{test_fold}_val{validation_fold}_validate"
+
+
 def load_splits(root: Path, esc10_only: bool = False, test_fold: int = 1,
-                sample_rate: int = 44100) -> dict[str, Split]:
-    """{"fold{k}_train": other four folds, "fold{k}_test": fold k}.
+                sample_rate: int = 44100, validation_fold: int | None = None) -> dict[str, Split]:
+    """{"fold{k}_train": other four folds, "fold{k}_test": fold k}; with validation_fold=v,
+    {"fold{k}_val{v}_train": the three folds other than k and v, "fold{k}_val{v}_validate":
+    fold v} and fold k left out of both (split_names).
 
     `sample_rate` does not change the splits; it is accepted so that the same
     options can be passed to `spec` and `load_splits`.
     """
     if test_fold not in FOLDS:
         raise DatasetError(f"test_fold must be one of {FOLDS}, got {test_fold!r}")
+    if validation_fold is not None and (validation_fold not in FOLDS or validation_fold == test_fold):
+        raise DatasetError(f"validation_fold must be one of {FOLDS} other than the test fold {test_fold}, "
+                           f"got {validation_fold!r}")
+    scored_fold = test_fold if validation_fold is None else validation_fold
     root = Path(root).resolve()
     path = root / META_FILE
     rows = read_table(path, ",", HEADER)
@@ -99,11 +115,14 @@ def load_splits(root: Path, esc10_only: bool = False, test_fold: int = 1,
         example = Example(path=root / "audio" / name,
                           label=data_spec.label_of(category, f"{path}: line {line}"),
                           clip_id=PurePosixPath(name).stem, group=row["src_file"])
-        (test if int(row["fold"]) == test_fold else train).append(example)
+        fold = int(row["fold"])
+        if validation_fold is not None and fold == test_fold:
+            continue                                   # the held-out fold stays unread
+        (test if fold == scored_fold else train).append(example)
     errors.raise_if_any()
     leaked = {e.group for e in train} & {e.group for e in test}
     if leaked:
         raise DatasetError(f"{path}: src_file {sorted(leaked)[0]} (and {len(leaked) - 1} more) "
-                           f"appears in fold {test_fold} and in another fold")
-    return {f"fold{test_fold}_train": Split(f"fold{test_fold}_train", tuple(train)),
-            f"fold{test_fold}_test": Split(f"fold{test_fold}_test", tuple(test))}
+                           f"appears in fold {scored_fold} and in another fold")
+    train_name, test_name = split_names(test_fold, validation_fold)
+    return {train_name: Split(train_name, tuple(train)), test_name: Split(test_name, tuple(test))}

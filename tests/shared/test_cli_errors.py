@@ -104,6 +104,8 @@ CASES = [
      ["--seeds must be >= 1"]),
     ("p2-folds-without-dataset", "paper2_multirep.run", lambda t: ["--table", "7", "--folds", "1"],
      ["--folds applies to --dataset only"]),
+    ("p2-validate-without-dataset", "paper2_multirep.run", lambda t: ["--table", "7", "--validate"],
+     ["--validate applies to --dataset only"]),
     ("p2-dataset-missing-root", "paper2_multirep.run",
      lambda t: ["--dataset", "esc10", "--data-root", str(t / "missing")], ["missing", "data root not found"]),
     ("p2-dataset-bad-fold", "paper2_multirep.run",

@@ -45,6 +45,22 @@ def test_esc10_fixture_folds(esc10_root, fold):
     assert all(e.path.exists() and e.clip_id.startswith(f"{fold}-") for e in test.examples)
 
 
+def test_esc10_validation_split_scores_a_training_fold_and_never_reads_the_held_out_one(esc10_root):
+    # held-out fold 2, validation fold 3: train on folds 1, 4, 5, score on fold 3, fold 2 unread
+    splits = esc50.load_splits(esc10_root, esc10_only=True, test_fold=2, validation_fold=3)
+    assert set(splits) == {"fold2_val3_train", "fold2_val3_validate"}
+    assert esc50.split_names(2, 3) == ("fold2_val3_train", "fold2_val3_validate")
+    train, val = splits["fold2_val3_train"], splits["fold2_val3_validate"]
+    assert len(train) == 240 and len(val) == 80
+    assert {e.clip_id.split("-")[0] for e in train.examples} == {"1", "4", "5"}
+    assert {e.clip_id.split("-")[0] for e in val.examples} == {"3"}
+    held_out = {e.clip_id for e in esc50.load_splits(esc10_root, esc10_only=True, test_fold=2)["fold2_test"].examples}
+    assert not held_out & {e.clip_id for e in train.examples + val.examples}
+    for bad in (2, 6):
+        with pytest.raises(DatasetError, match=f"validation_fold must be one of .* other than the test fold 2, got {bad}"):
+            esc50.load_splits(esc10_root, esc10_only=True, test_fold=2, validation_fold=bad)
+
+
 def test_esc10_labels_come_from_sorted_names_not_targets(esc10_root):
     spec = esc50.spec(esc10_only=True)
     example = next(e for e in esc50.load_splits(esc10_root, esc10_only=True)["fold1_test"].examples
