@@ -67,6 +67,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if args and len(args) != len(value):
             raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
         return tuple(_coerce(v, a, where) for v, a in zip(value, args or [Any] * len(value)))
+    if (tp is dict or origin is dict) and not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {value!r}")
     if tp in (int, float) and isinstance(value, bool):
         # bool is an int subclass in Python: `epochs: true` must not mean 1
         raise ConfigError(f"{where}: expected {tp.__name__}, got the boolean {value!r}")
@@ -79,12 +81,26 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+def merge_mappings(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge of two mappings (overlay wins; nested mappings merged, not replaced)."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_mappings(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def override(obj: T, changes: Mapping[str, Any], source: str = "<overrides>") -> T:
     """Returns a copy of the frozen dataclass `obj` with `changes` applied.
 
     Args:
       obj: a dataclass instance.
-      changes: field name -> value; a nested dataclass takes a nested mapping.
+      changes: field name -> value; a nested dataclass takes a nested mapping, and a
+        mapping-valued field (e.g. ExperimentParams.training_overrides) is deep-merged with
+        its current value, so `--set training_overrides.optim.epochs=15` keeps the preset's
+        other training overrides.
       source: where the changes came from (a file name), used in error messages.
     Raises:
       ConfigError: naming `source` and the key: an unknown key, a value of the wrong type
@@ -106,6 +122,8 @@ def override(obj: T, changes: Mapping[str, Any], source: str = "<overrides>") ->
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current) and isinstance(value, Mapping):
             updates[key] = override(current, value, source)
+        elif isinstance(current, Mapping) and isinstance(value, Mapping):
+            updates[key] = _coerce(merge_mappings(current, value), tp, where)
         else:
             updates[key] = _coerce(value, tp, where)
     try:

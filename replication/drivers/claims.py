@@ -121,13 +121,8 @@ def _runner(paper: str) -> Callable[[Sequence[str]], int]:
 
 def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     """Deep merge of two YAML mappings (overlay wins; nested mappings merged)."""
-    out = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    from shared.config import merge_mappings
+    return merge_mappings(base, overlay)
 
 
 def write_overlay(paper: str, out_dir: Path, variant: str | None = "permuted",

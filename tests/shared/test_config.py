@@ -26,6 +26,23 @@ def test_override_nested_and_types():
     assert Outer().epochs == 10  # original untouched (frozen copy)
 
 
+@dataclass(frozen=True)
+class WithMapping:
+    extra: dict = field(default_factory=dict)
+
+
+def test_a_mapping_valued_field_is_deep_merged_not_replaced():
+    # `--set training_overrides.optim.epochs=15` on a preset that also sets
+    # training_overrides.cyclic must keep the cyclic part
+    base = override(WithMapping(), {"extra": {"optim": {"epochs": 5, "lr": 0.02}, "cyclic": {"budget": "passes"}}})
+    o = override(base, {"extra": {"optim": {"epochs": 15}}})
+    assert o.extra == {"optim": {"epochs": 15, "lr": 0.02}, "cyclic": {"budget": "passes"}}
+    assert base.extra["optim"]["epochs"] == 5                      # the original is untouched
+    assert override(base, {"extra": {"cyclic": "off"}}).extra["cyclic"] == "off"   # a non-mapping replaces
+    with pytest.raises(ConfigError, match="extra"):
+        override(base, {"extra": [1, 2]})
+
+
 def test_unknown_key_names_key_and_file(tmp_path):
     preset = tmp_path / "demo.yaml"
     preset.write_text("inner:\n  lrr: 0.1\n")
