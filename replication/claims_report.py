@@ -85,9 +85,12 @@ def _levelling(r: ClaimResult) -> str:
 
 def _fit(r: ClaimResult) -> str:
     """Signal row: per distilled arm, its fit to the real signal / to the permuted one."""
-    parts = [f"{ARM_LETTERS[i]} {real:.3g} / {permuted:.3g} (x{real / permuted:.2f})" if permuted
-             else f"{ARM_LETTERS[i]} {real:.3g} / {permuted:.3g}"
-             for i, pair in enumerate(r.fit) if pair for real, permuted in [pair]]
+    parts = []
+    for letter, pair in zip(ARM_LETTERS, r.fit):
+        if pair:
+            real, permuted = pair
+            ratio = f" (x{real / permuted:.2f})" if permuted else ""
+            parts.append(f"{letter} {real:.3g} / {permuted:.3g}{ratio}")
     return "; ".join(parts) or "-"
 
 

@@ -252,15 +252,16 @@ def measure(claim: Claim, values: Values, control: bool = False, confidence: flo
         if levelling is not None else ()
     models = tuple({unit_label(u): tuple((identities or {}).get(source(arm), {}).get((arm.table, run, u))
                                          for run in arm.runs) for u in units} for arm in arms)
-    fitted = tuple({unit_label(u): tuple((fits or {}).get(source(arm), {}).get((arm.table, run, u), ())
-                                         for run in arm.runs) for u in units} for arm in arms)
+    fitted = tuple({unit_label(u): tuple(fits.get(source(arm), {}).get((arm.table, run, u), ())
+                                         for run in arm.runs) for u in units} for arm in arms) \
+        if fits is not None else ()
     return ClaimResult(
         claim_id=claim.id, paper=claim.paper, statement=claim.statement, kind=claim.kind,
         metric=claim.metric, arms=claim.arm_text(), printed=claim.printed, published=claim.published,
         control=control, units=tuple(unit_label(u) for u in units), differences=diffs, mean=mean,
         low=interval[1] if interval else None, high=interval[2] if interval else None,
         verdict=verdict_of(interval), missing=missing, levelling=levels, arm_models=models,
-        arm_fits=fitted if fits is not None else ())
+        arm_fits=fitted)
 
 
 def _same_models(a: Mapping, b: Mapping, units: Sequence[str]) -> bool:
