@@ -36,6 +36,7 @@ SECTIONS = {
     "claims_premises": "docs/claims.md",
     "claims_premises_p1": "docs/claims.md",
     "claims_premises_t2": "docs/claims.md",
+    "claims_premises_t4": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
