@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -73,7 +74,8 @@ def dotted(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
         if isinstance(value, Mapping):
             out.extend(dotted(value, f"{prefix}{key}."))
         else:
-            out.append(f"{prefix}{key}={json.dumps(value) if not isinstance(value, str) else value}")
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            out.append(f"{prefix}{key}={text}")
     return out
 
 
@@ -96,25 +98,24 @@ def _saved(path: Path, folds: Sequence[int], seeds: int) -> dict | None:
 
 def held_out_command(dataset: str, preset: str, data_root: str, folds: Sequence[int], seeds: int,
                      overrides: Mapping[str, Any]) -> str:
-    sets = "".join(f" --set {item}" for item in dotted(overrides))
-    return (f"python -m paper2_multirep.run --dataset {dataset} --preset {preset} --data-root {data_root} "
+    sets = "".join(f" --set {shlex.quote(item)}" for item in dotted(overrides))
+    return (f"python -m paper2_multirep.run --dataset {dataset} --preset {preset} --data-root {shlex.quote(data_root)} "
             f"--folds {' '.join(map(str, folds))} --seeds {seeds}{sets}")
 
 
 def render(selection: Mapping) -> str:
     """Markdown: one row per candidate (validation accuracy per row label), the choice marked."""
+    from replication.report import markdown_table
     labels = list(next(iter(selection["candidates"].values()))["rows"])
+    rows = [[name + (" (chosen)" if name == selection["chosen"] else ""),
+             " ".join(dotted(entry["overrides"])) or "-",
+             *(f"{100 * entry['rows'][label]['accuracy']['mean']:.2f}" for label in labels),
+             f"{100 * entry['score']:.2f}"] for name, entry in selection["candidates"].items()]
     lines = [f"ESC settings chosen on VALIDATION folds {selection['validation_folds']} (held-out folds "
              f"{selection['folds']} unread), {selection['seeds']} seeds, base preset {selection['preset']}; "
              f"choice = best mean accuracy of the independent rows.", "",
-             "| candidate | overrides | " + " | ".join(labels) + " | score |",
-             "|---" * (len(labels) + 3) + "|"]
-    for name, entry in selection["candidates"].items():
-        cells = [f"{100 * entry['rows'][label]['accuracy']['mean']:.2f}" for label in labels]
-        mark = " (chosen)" if name == selection["chosen"] else ""
-        lines.append(f"| {name}{mark} | {' '.join(dotted(entry['overrides'])) or '-'} | " + " | ".join(cells)
-                     + f" | {100 * entry['score']:.2f} |")
-    lines += ["", f"Held-out run of the chosen settings: `{selection['command']}`"]
+             markdown_table(["candidate", "overrides", *labels, "score"], rows), "",
+             f"Held-out run of the chosen settings: `{selection['command']}`"]
     return "\n".join(lines) + "\n"
 
 

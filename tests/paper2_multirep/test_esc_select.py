@@ -79,7 +79,10 @@ def test_the_choice_is_the_best_independent_validation_score_and_a_rerun_reads_s
 
 def test_dotted_overrides_are_the_set_items():
     assert esc_select.dotted({"a": {"b": 1, "c": {"d": [1, 2]}}, "e": "x", "f": False}) == \
-        ["a.b=1", "a.c.d=[1, 2]", "e=x", "f=false"]
+        ["a.b=1", "a.c.d=[1,2]", "e=x", "f=false"]
+    # the printed command quotes what a shell would split
+    command = esc_select.held_out_command("esc10", "esc10", "my data", [1], 3, {"a": {"b": [1, 2]}, "n": "x y"})
+    assert command.endswith("--data-root 'my data' --folds 1 --seeds 3 --set 'a.b=[1,2]' --set 'n=x y'")
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys):
