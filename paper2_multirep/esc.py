@@ -49,12 +49,10 @@ def parse_branches(texts) -> tuple[BranchSpec, ...]:
 
 def esc_table(dataset: str, fold: int, branches: tuple[BranchSpec, ...], validate: bool = False) -> TableSpec:
     label = " + ".join(b.printed for b in branches)
-    if validate:
-        return TableSpec(f"{dataset}{VALIDATE_SUFFIX}/fold{fold}", f"fold{fold}", dataset,
-                         f"{dataset} held-out fold {fold}, scored on its validation fold {VALIDATION_FOLD[fold]}: "
-                         "independent vs distilled vs Ensemble*", (GroupSpec("g1", label, branches),))
-    return TableSpec(f"{dataset}/fold{fold}", f"fold{fold}", dataset,
-                     f"{dataset} held-out fold {fold}: independent vs distilled vs Ensemble*",
+    name = f"{dataset}{VALIDATE_SUFFIX if validate else ''}/fold{fold}"
+    scored = f", scored on its validation fold {VALIDATION_FOLD[fold]}" if validate else ""
+    return TableSpec(name, f"fold{fold}", dataset,
+                     f"{dataset} held-out fold {fold}{scored}: independent vs distilled vs Ensemble*",
                      (GroupSpec("g1", label, branches),))
 
 
