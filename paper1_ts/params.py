@@ -140,7 +140,7 @@ def differences(params: Any, reference: Any, prefix: str = "") -> list[str]:
 
 # Fields whose value is not stated by the paper (epoch budgets, verbosity, where files go,
 # how many seeds): a different value is not a deviation from the paper.
-NOT_STATED = ("train.epochs", "train.pool_epochs", "train.gru_epochs", "train.verbose",
+NOT_STATED = ("train.epochs", "train.pool_epochs", "train.gru_epochs", "train.lr_schedule", "train.verbose",
               "data.root", "data.cache_root", "data.cache_dtype", "data.cache_workers", "data.auto_prepare_demo",
               "svm.batch_size", "seeds", "first_seed", "results_root", "figure1_model",
               "distribute.")

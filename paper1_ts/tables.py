@@ -95,6 +95,8 @@ STORE_KEY_IGNORE_DATA = ("root", "cache_root", "cache_workers", "auto_prepare_de
 def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | None) -> dict:
     """What determines a trained model: the store key is the hash of this dict."""
     train = {k: v for k, v in to_dict(params.train).items() if k != "verbose"}
+    if train["lr_schedule"] == "constant":    # the keys of models trained before the field existed
+        train.pop("lr_schedule")
     if job.family == "raw":               # the raw CNN is trained in one step
         train.pop("pool_epochs"), train.pop("gru_epochs")
     else:
@@ -315,7 +317,8 @@ def plan_text(plan: Plan, step_seconds: dict[str, float] | None = None) -> str:
              f"  preset {plan.preset}, data set {p.data.dataset}, seeds {list(plan.seeds)}, "
              f"results {p.results_root}",
              "  clips: " + (", ".join(f"{k} {v}" for k, v in plan.clips.items()) or "unknown (data not read)"),
-             f"  batch {p.train.batch_size}, Adam lr {p.train.learning_rate:g}; epochs: raw {p.train.epochs}, "
+             f"  batch {p.train.batch_size}, Adam lr {p.train.learning_rate:g}"
+             f"{'' if p.train.lr_schedule == 'constant' else ' (' + p.train.lr_schedule + ' decay)'}; epochs: raw {p.train.epochs}, "
              f"CNN-GRU {p.train.pool_epochs} (pool head) + {p.train.gru_epochs} (GRU); evaluated: last epoch",
              *(f"  {line}" for line in plan.warnings),
              f"  runs ({len(plan.table.runs)} x {len(plan.seeds)} seed(s)):"]

@@ -50,7 +50,7 @@ import tensorflow as tf
 from keras import ops
 
 from paper1_ts.distill import TeacherStudent, scale_for_replicas, student_input
-from paper1_ts.train_params import TrainParams, TSParams
+from paper1_ts.train_params import TrainParams, TSParams, epoch_learning_rate
 from shared import losses
 from shared.config import atomic_write_text
 from shared.distribute import distribute_input
@@ -253,6 +253,7 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
     (`epoch_stream`), which the uncheckpointed run (Keras' own iterators) need not match.
     """
     strategy = trainer.distribute_strategy
+    callbacks = [*_schedule(params, epochs), *callbacks]
     if checkpoint_dir is None:
         data, steps = _plain_stream(train_ds, epochs, params.steps_per_epoch)
         history = trainer.fit(distribute_input(data, strategy), epochs=epochs,
@@ -284,6 +285,16 @@ def _fit(trainer: keras.Model, train_ds: tf.data.Dataset, epochs: int, params: T
     trainer.fit(distribute_input(stream, strategy), epochs=epochs, initial_epoch=done,
                 verbose=params.verbose, shuffle=False, steps_per_epoch=steps, callbacks=[*callbacks, ckpt])
     return dict(ckpt.history)
+
+
+def _schedule(params: TrainParams, epochs: int) -> list[keras.callbacks.Callback]:
+    """The learning-rate callback of params.lr_schedule over a step of `epochs` epochs (none
+    for "constant"). Keras sets the rate at each epoch's start from the epoch number, so a
+    resumed run (initial_epoch > 0) continues the schedule where it stopped, and records it
+    per epoch in the history as "learning_rate"."""
+    if params.lr_schedule == "constant":
+        return []
+    return [keras.callbacks.LearningRateScheduler(lambda epoch, lr: epoch_learning_rate(params, epoch, epochs))]
 
 
 def _replay_finished(train_ds: tf.data.Dataset, epochs: int, steps_per_epoch: int) -> None:

@@ -8,12 +8,14 @@ replication/decisions/paper1.yaml that documents the reading chosen.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from shared.config import ConfigError
 from shared.controls import check_signal
 
 TS_LOSSES = ("output", "hidden", "both")
+LR_SCHEDULES = ("constant", "cosine")
 TEACHER_INPUTS = ("concat", "base")
 SVM_KERNELS = ("linear", "linear_svc", "rbf")
 
@@ -23,6 +25,7 @@ class TrainParams:
     """One-hot training of the baseline models, the teacher and the TS student."""
 
     learning_rate: float = 1e-3     # Sec. 4.2 (Adam, 0.001)
+    lr_schedule: str = "constant"   # not stated: "constant" or "cosine" (per epoch, to ~0 over each step); register p1-lr-schedule
     batch_size: int = 40            # Sec. 4.2; GLOBAL batch (split over replicas)
     epochs: int = 100               # not stated, see register p1-epochs-checkpoint
     pool_epochs: int = 50           # CNN-GRU step 1 (CNN + pooling head), not stated, see register p1-two-step-epochs
@@ -36,10 +39,26 @@ class TrainParams:
                 raise ConfigError(f"TrainParams.{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0:
             raise ConfigError(f"TrainParams.learning_rate must be > 0, got {self.learning_rate}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"TrainParams.lr_schedule '{self.lr_schedule}' unknown "
+                              f"(choose from {', '.join(LR_SCHEDULES)})")
         if self.steps_per_epoch < 0:
             raise ConfigError(f"TrainParams.steps_per_epoch must be >= 0, got {self.steps_per_epoch}")
         if self.verbose not in (0, 1, 2):
             raise ConfigError(f"TrainParams.verbose must be 0, 1 or 2 (keras fit), got {self.verbose}")
+
+
+def epoch_learning_rate(params: TrainParams, epoch: int, epochs: int) -> float:
+    """Adam's learning rate during epoch `epoch` (0-based) of a training step of `epochs` epochs.
+
+    "constant": params.learning_rate throughout. "cosine": half a cosine from
+    params.learning_rate at epoch 0 down towards 0, one value per epoch,
+    lr * (1 + cos(pi * epoch / epochs)) / 2, so the last epoch trains at lr * (1 - cos(pi / epochs)) / 2,
+    not at 0. Each step of a two-step CNN-GRU training runs its own schedule.
+    """
+    if params.lr_schedule == "constant":
+        return params.learning_rate
+    return params.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
 @dataclass(frozen=True)

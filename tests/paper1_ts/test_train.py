@@ -121,3 +121,29 @@ def test_train_params_validation():
         TSParams(loss="logits")
     with pytest.raises(ValueError, match="teacher_query"):
         TSParams(teacher_query="30s")
+
+
+def test_cosine_schedule_values_and_validation():
+    from paper1_ts.train_params import epoch_learning_rate
+    constant = TrainParams(learning_rate=1e-3)
+    assert [epoch_learning_rate(constant, e, 4) for e in range(4)] == [1e-3] * 4
+    cosine = TrainParams(learning_rate=1e-3, lr_schedule="cosine")
+    rates = [epoch_learning_rate(cosine, e, 4) for e in range(4)]
+    np.testing.assert_allclose(rates, [1e-3, 0.8536e-3, 0.5e-3, 0.1464e-3], rtol=1e-3)
+    with pytest.raises(ValueError, match="lr_schedule 'step' unknown"):
+        TrainParams(lr_schedule="step")
+
+
+def test_cosine_schedule_trains_at_the_rate_of_each_epoch_and_resumes_on_it(tmp_path):
+    params = TrainParams(epochs=4, learning_rate=1e-2, lr_schedule="cosine")
+    hist = tr.train_baseline(_net("cos"), _data(), params)
+    np.testing.assert_allclose(hist["learning_rate"], [1e-2, 0.8536e-2, 0.5e-2, 0.1464e-2], rtol=1e-3)
+    # a run that crashes at the start of its third epoch, resumed from its checkpoint, continues the schedule
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("crash")
+    with pytest.raises(RuntimeError, match="crash"):
+        tr.train_baseline(_net("cos_ckpt"), _data(), params, checkpoint_dir=tmp_path, callbacks=[Crash()])
+    resumed = tr.train_baseline(_net("cos_ckpt"), _data(), params, checkpoint_dir=tmp_path)
+    np.testing.assert_allclose(resumed["learning_rate"], hist["learning_rate"], rtol=1e-6)
