@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from replication.drivers import bench
 
 
-def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
-    out = tmp_path / "bench.json"
-    rc = bench.main(["--quick", "--clips", "3", "--steps", "2", "--esc10", str(tmp_path / "absent"),
-                     "--json", str(out)])
-    assert rc == 0
-    report = json.loads(out.read_text())
+def test_quick_bench_on_generated_clips_writes_json(quick_bench):
+    report, printed = quick_bench
     assert report["source"].startswith("generated")
     assert list(report["sections"]) == bench.default_sections()     # opt-in ones (peers) left out
     cases = report["sections"]["features"]["cases"]
@@ -40,7 +34,7 @@ def test_quick_bench_on_generated_clips_writes_json(tmp_path, capsys):
     assert "p2_CQT_librosa" not in cache["seconds_per_clip"]               # not part of the build's sum
     pipe = report["sections"]["pipeline"]
     assert pipe["pipeline_steps_per_s"] > 0 and pipe["in_memory_steps_per_s"] > 0
-    assert "overhead" in capsys.readouterr().out
+    assert "overhead" in printed
 
 
 def test_sections_are_a_registry():

@@ -5,24 +5,19 @@ clock (FakeHost), so no verdict here depends on how fast or busy this machine is
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 
 import keras
 import pytest
 
-from replication.drivers import bench, bench_cache, bench_training
+from replication.drivers import bench_cache, bench_training
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("bench_training")
-    out = tmp / "bench.json"
-    rc = bench.main(["--quick", "--section", "training", "--esc10", str(tmp / "absent"),
-                     "--json", str(out)])
-    assert rc == 0
-    return json.loads(out.read_text())["sections"]["training"]
+def quick_report(quick_bench):
+    """The training section of the shared quick run (tests/replication/conftest.py)."""
+    return quick_bench[0]["sections"]["training"]
 
 
 def test_quick_training_section_measures_every_demo_model(quick_report, capsys):
