@@ -163,13 +163,10 @@ class JobRunner:
                         classes=self.data.classes, feature_dtype=params.data.cache_dtype,
                         about=about, name="classifier").save(entry / MODEL_FILE)
         steps = history if history and all(isinstance(v, dict) for v in history.values()) else {"": history}
-        # Adam's rate per epoch: the history's "learning_rate" under a schedule, else the constant rate
-        rows = [{"part": part, "epoch": e, "lr": params.train.learning_rate,
-                 **{k: v[e] for k, v in curves.items() if e < len(v)}}
+        rows = [{"part": part, "epoch": e, **{k: v[e] for k, v in curves.items() if e < len(v)}}
                 for part, curves in steps.items() for e in range(max(map(len, curves.values()), default=0))]
-        for row in rows:
-            if "learning_rate" in row:
-                row["lr"] = row.pop("learning_rate")
+        for row in rows:    # Adam's rate that epoch: recorded under a schedule, else the constant one
+            row["lr"] = row.pop("learning_rate", params.train.learning_rate)
         final = {"softmax_accuracy_eval": float(np.mean(np.argmax(outputs["eval_logits"], -1)
                                                         == outputs["eval_label"]))}
         series = None if list(steps) == [""] else "part"
