@@ -2,8 +2,8 @@
 its TensorBoard curves; `python -m paper1_ts.predict` scores demo clips as the table run
 did (SVM back-end from the store, softmax head from an exported file).
 
-A tiny Table 1 (raw CNN + CNN-GRU, 2 clips per class, one epoch) is run in-process, as
-tests/paper1_ts/test_tables.py does.
+A tiny Table 1 (raw CNN + CNN-GRU, 2 clips per class, one epoch) is run in-process once,
+shared with tests/paper1_ts/test_tables.py (fixture tiny_table1, tests/paper1_ts/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ import numpy as np
 import pytest
 
 from paper1_ts import backend_svm as svm
-from paper1_ts import commands, predict
-from paper1_ts.run import build_parser
+from paper1_ts import predict
 from replication.records import find_records
 from replication.store import JobStore
 from shared.classifier import load_classifier
 from shared.inference import softmax
 from shared.tensorboard import read_scalars
-from tests.paper1_ts.test_tables import TINY
 
 
 @pytest.fixture(scope="module")
-def table1(tmp_path_factory):
-    results = tmp_path_factory.mktemp("results")
-    args = build_parser().parse_args(["--table", "1", "--preset", "demo", "--results", str(results)])
-    assert commands.run_result_table(args, extra=TINY) in (0, 1)
+def table1(tiny_table1):
+    """The shared tiny Table 1 run (tests/paper1_ts/conftest.py): its records and store."""
+    results, code, _ = tiny_table1
+    assert code in (0, 1)
     records = {r.run: path for path, r in find_records([results / "paper1" / "table1"])}
     store = JobStore(results / "paper1" / "_store")
     return results, records, store

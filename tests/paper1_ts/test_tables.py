@@ -116,10 +116,9 @@ def test_cli_needs_exactly_one_of_table_or_figure():
     assert build_parser().parse_args(["--figure", "2", "--preset", "demo"]).figure == "2"
 
 
-def test_tiny_demo_table1_end_to_end(tmp_path, capsys):
-    args = build_parser().parse_args(["--table", "1", "--preset", "demo", "--results", str(tmp_path)])
-    code = commands.run_result_table(args, extra=TINY)
-    records = find_records([tmp_path / "paper1" / "table1"])
+def test_tiny_demo_table1_end_to_end(tiny_table1):
+    results, code, printed = tiny_table1
+    records = find_records([results / "paper1" / "table1"])
     assert code == 0
     assert sorted(r.run for _, r in records) == ["ensemble_improved", "raw_improved", "spec_improved"]
     for path, rec in records:
@@ -130,7 +129,7 @@ def test_tiny_demo_table1_end_to_end(tmp_path, capsys):
         assert (path.parent / "config.yaml").is_file()
     # The recorded demo reference (data/reference/demo) comes from the full demo preset: the tiny
     # config is not comparable with it, so the checker says so instead of "regressed" or "within".
-    assert "no reference (config differs" in capsys.readouterr().out
+    assert "no reference (config differs" in printed
     report = check_records(records)
     assert report.exit_code == 0 and report.rows
     assert all(r.verdict == "no reference" and r.reason.startswith("config differs") for r in report.rows)
