@@ -37,6 +37,7 @@ SECTIONS = {
     "claims_premises_p1": "docs/claims.md",
     "claims_premises_t2": "docs/claims.md",
     "claims_premises_t4": "docs/claims.md",
+    "claims_premises_p1_cosine": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
