@@ -8,11 +8,11 @@ replication/decisions/paper1.yaml that documents the reading chosen.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from shared.config import ConfigError
 from shared.controls import check_signal
+from shared.schedules import cosine_lr
 
 TS_LOSSES = ("output", "hidden", "both")
 LR_SCHEDULES = ("constant", "cosine")
@@ -58,7 +58,7 @@ def epoch_learning_rate(params: TrainParams, epoch: int, epochs: int) -> float:
     """
     if params.lr_schedule == "constant":
         return params.learning_rate
-    return params.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+    return cosine_lr(params.learning_rate, 0.0, epoch, epochs)
 
 
 @dataclass(frozen=True)

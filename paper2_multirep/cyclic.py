@@ -62,6 +62,7 @@ from shared import controls, losses
 from shared.config import atomic_write_text
 from shared.distribute import distribute_input, is_multi_worker, pad_batches, sync_replica_copies
 from shared.passes import claim_passes, has_passes, one_pass
+from shared.schedules import cosine_lr
 from shared.metrics import clip_average
 
 PHASE_SINGLE, PHASE_FUSE, PHASE_DISTILL = 0, 1, 2
@@ -99,11 +100,6 @@ def pass_of(dataset: tf.data.Dataset) -> tf.data.Dataset:
     if not has_passes(dataset):
         return dataset
     return one_pass(dataset, claim_passes(dataset, 2))
-
-
-def cosine_lr(base: float, eta_min: float, step: int, total: int) -> float:
-    """PyTorch CosineAnnealingLR in closed form (T_max = total, step counted from 0)."""
-    return eta_min + (base - eta_min) * (1.0 + math.cos(math.pi * step / total)) / 2.0
 
 
 class BranchTrainer(keras.Model):
