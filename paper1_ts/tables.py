@@ -42,12 +42,23 @@ COMMON_DECISIONS = ("p1-spectrogram", "p1-res4-filters", "p1-res-block-order", "
 FINGERPRINT_IGNORE = ("results_root", "data.root", "data.cache_root", "data.cache_workers", "data.auto_prepare_demo",
                       "train.verbose", "seeds", "first_seed", "figure1_model", "distribute.")
 
+# Fields added after models and demo references were recorded: at the value every earlier run
+# had, they are left out of store keys and config fingerprints, so those still find their
+# models and references; any other value enters both.
+LATER_FIELDS = {"train.lr_schedule": "constant"}       # register p1-lr-schedule
+
+
+def _at_earlier_value(key: str, value) -> bool:
+    return key in LATER_FIELDS and LATER_FIELDS[key] == value
+
 
 def config_fingerprint(params: Paper1Params) -> dict:
     """{"hash", "fields"} of the settings that determine a run's result (record extra["config"];
     the checker compares it with the demo reference's)."""
     from replication.fingerprint import config_hash, fingerprint
-    fp = fingerprint(params, ignore=FINGERPRINT_IGNORE)
+    fields = {k: v for k, v in fingerprint(params, ignore=FINGERPRINT_IGNORE)["fields"].items()
+              if not _at_earlier_value(k, v)}
+    fp = {"hash": config_hash(fields), "fields": fields}
     if params.distribute.precision != "float32":    # arithmetic, not placement (register shared-precision);
         fp["fields"]["distribute.precision"] = params.distribute.precision   # float32 hashes unchanged
         fp["hash"] = config_hash(fp["fields"])
@@ -94,9 +105,8 @@ STORE_KEY_IGNORE_DATA = ("root", "cache_root", "cache_workers", "auto_prepare_de
 
 def describe(job: ModelJob, seed: int, params: Paper1Params, teacher_key: str | None) -> dict:
     """What determines a trained model: the store key is the hash of this dict."""
-    train = {k: v for k, v in to_dict(params.train).items() if k != "verbose"}
-    if train["lr_schedule"] == "constant":    # the keys of models trained before the field existed
-        train.pop("lr_schedule")
+    train = {k: v for k, v in to_dict(params.train).items()
+             if k != "verbose" and not _at_earlier_value(f"train.{k}", v)}
     if job.family == "raw":               # the raw CNN is trained in one step
         train.pop("pool_epochs"), train.pop("gru_epochs")
     else:

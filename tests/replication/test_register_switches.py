@@ -89,6 +89,7 @@ FLIPS: dict[str, tuple[Flip, ...]] = {
     "p1-epochs-checkpoint": (
         _p1("epochs", {"train": {"epochs": 7}}),
         _p1("learning_rate", {"train": {"learning_rate": 0.01}})),
+    "p1-lr-schedule": (_p1("lr_schedule", {"train": {"lr_schedule": "cosine"}}),),
     "p1-two-step-epochs": (
         _p1("pool_epochs", {"train": {"pool_epochs": 7}}),
         _p1("gru_epochs", {"train": {"gru_epochs": 7}})),
