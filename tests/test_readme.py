@@ -38,6 +38,8 @@ SECTIONS = {
     "claims_premises_t2": "docs/claims.md",
     "claims_premises_t4": "docs/claims.md",
     "claims_premises_p1_cosine": "docs/claims.md",
+    "imitation_levelled": "docs/claims.md",
+    "imitation_cosine": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
@@ -193,6 +195,15 @@ def test_bench_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "bench") == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + after
          + " --before " + before + " --into docs/scale.md --section bench")
+
+
+@pytest.mark.parametrize("name, json_name", [("imitation_levelled", "levelled"),
+                                             ("imitation_cosine", "levelled_cosine")])
+def test_imitation_sections_are_their_json(name, json_name):
+    from paper1_ts.imitation import load_rows, render
+    label, rows = load_rows(DOCS / "results" / "imitation" / f"{json_name}.json")
+    assert section(DOCS / "claims.md", name) == render(label, rows).strip("\n"), \
+        f"docs/claims.md section '{name}' is not docs/results/imitation/{json_name}.json: rerun its command"
 
 
 def test_peers_section_is_current(monkeypatch):

@@ -1,0 +1,266 @@
+"""How far a TS student's imitation of its teacher carries beyond the clips it trained on.
+
+    python -m paper1_ts.imitation --preset FILE.yaml --data-root DIR --results DIR --seeds 5 \
+        [--draws 4] [--out FILE.json] [--into FILE --section NAME]
+
+Reads, per seed, Table 6's spectrogram TS student (last hidden layer, 20 s teacher), its
+teacher and its one-hot twin from the job store of `--results` (the `runs` root a claims
+run wrote; nothing is trained: a missing model is an error that names the table command
+that trains it), and measures on the training split and on the evaluation split:
+
+- imitation error: Eq. (5)'s loss, the mean squared distance between the student's
+  embedding of a 10 s clip and the teacher's embedding of that clip joined with a
+  same-class partner from the same split, averaged over `--draws` partner draws;
+- its floor: the spread of the teacher's embedding over those partner draws (a student
+  that hears one clip cannot know the partner; the best it can do is the mean target);
+- the teacher's SVM accuracy on joined evaluation clips (SVM fitted on joined training
+  clips), and on the mean target over the draws (what a student that imitated the mean
+  target exactly would score);
+- the SVM accuracy of the student and of the one-hot model, as Table 6 scores them;
+- the student and the one-hot model again after re-estimating their BatchNorm statistics on the training clips
+  (`recalibrate_batchnorm`): the demo trains 6 steps per epoch, so the moving averages
+  (momentum 0.99, a memory of ~100 steps) lag the weights; if that gap were why a student
+  scores low, its score would rise here.
+
+An evaluation error far above the training error says the student learnt its teacher's
+outputs on the training clips rather than the mapping. Run it on two budgets' roots to
+compare them (docs/claims.md, sections imitation_levelled and imitation_cosine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from shared.cli import UsageError, command
+
+PROG = "python -m paper1_ts.imitation"
+STUDENT_RUN, ONE_HOT_RUN = "spec_w_ts", "spec_wo_ts"      # Table 6 rows
+
+
+@dataclass(frozen=True)
+class SplitFit:
+    """Imitation of the teacher on one split (means over clips and embedding dims)."""
+    error: float          # E_clip E_draw mean_d (student - teacher(joined))^2
+    floor: float          # E_clip E_draw mean_d (teacher(joined) - mean_draw teacher)^2
+    to_mean: float        # E_clip mean_d (student - mean_draw teacher)^2 = error - floor
+
+
+def split_fit(student: np.ndarray, teacher_draws: np.ndarray) -> SplitFit:
+    """Imitation error of `student` [N, D] against `teacher_draws` [K, N, D] (K partner
+    draws of the teacher's embedding of each clip joined with a same-class partner)."""
+    if teacher_draws.ndim != 3 or teacher_draws.shape[1:] != student.shape:
+        raise ValueError(f"teacher draws {teacher_draws.shape} do not match student embeddings "
+                         f"{student.shape} (want [K, N, D] and [N, D])")
+    mean_target = teacher_draws.mean(axis=0)                                    # [N, D]
+    error = float(np.mean((teacher_draws - student[None]) ** 2))
+    floor = float(np.mean((teacher_draws - mean_target[None]) ** 2))
+    to_mean = float(np.mean((mean_target - student) ** 2))
+    return SplitFit(error, floor, to_mean)
+
+
+@dataclass(frozen=True)
+class SeedImitation:
+    seed: int
+    train: SplitFit
+    eval: SplitFit
+    teacher_joined_svm: float      # % on joined evaluation clips, SVM fitted on joined training clips
+    mean_target_svm: float         # % on the evaluation clips' mean target over the draws
+    student_svm: float             # % as Table 6 scores the student (10 s clips)
+    one_hot_svm: float             # % of the one-hot twin
+    recalibrated_eval: SplitFit    # the student after recalibrate_batchnorm, evaluation split
+    recalibrated_svm: float        # % of that student
+    one_hot_recalibrated_svm: float    # % of the one-hot twin after the same re-estimate
+
+    @property
+    def gap(self) -> float:
+        """How much worse the student imitates on unseen clips (distance to the mean target)."""
+        return self.eval.to_mean / max(self.train.to_mean, 1e-12)
+
+
+def recalibrate_batchnorm(model, batches, key: str = "x") -> int:
+    """Re-estimates every BatchNormalization layer's moving mean and variance of `model` as
+    the plain average of its batch statistics over `batches` (pipeline dicts; the weights
+    are untouched), so inference uses statistics of the final weights rather than a moving
+    average that lags them. Returns the number of batches read."""
+    import keras
+
+    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in layers]
+    count = 0
+    try:
+        for count, batch in enumerate(batches, start=1):
+            for layer in layers:               # running mean of the batch statistics so far
+                layer.momentum = (count - 1) / count
+            model(batch[key], training=True)   # eager: momentum is read on every call
+    finally:
+        for layer, momentum in zip(layers, saved):
+            layer.momentum = momentum
+    return count
+
+
+def _teacher_draws(teacher, ctx, split: str, draws: int, seed: int):
+    """[K, N, D] teacher embeddings of the split's clips joined with K partner draws, and
+    the labels (the same clips in the same order every draw)."""
+    from paper1_ts import backend_svm
+
+    out, labels = [], None
+    for k in range(draws):
+        ds = ctx.embed_dataset("spec", split, partners=1, seed=1000 * seed + k)
+        emb = backend_svm.extract_embeddings(teacher, ds, input_key="x_teacher")
+        out.append(emb.vectors)
+        labels = emb.labels
+    return np.stack(out), labels
+
+
+def check_trained(plan) -> None:
+    """UsageError naming the first store entry the measurement needs and lacks (the TS
+    student, its teacher, the one-hot twin, for every seed), before any data is read."""
+    for seed in plan.seeds:
+        student_ref = plan.systems[(STUDENT_RUN, seed)][0]
+        one_hot_ref = plan.systems[(ONE_HOT_RUN, seed)][0]
+        for key, what in ((student_ref.key, student_ref.label), (student_ref.teacher_key, "its teacher"),
+                          (one_hot_ref.key, one_hot_ref.label)):
+            if not plan.store.has(key, weights=True):
+                raise UsageError(f"{plan.store.path(key)}: no trained model for '{what}' (seed {seed}); "
+                                 "train it first: python -m paper1_ts.run --table 6 with the same "
+                                 "--preset, --data-root, --results and --seeds")
+
+
+def _svm(train, evaluation, params, n: int, seed: int) -> float:
+    from paper1_ts import backend_svm
+    scores = backend_svm.svm_backend(train, evaluation, params.svm, n, seed=seed)
+    return 100 * backend_svm.accuracy(scores, evaluation.labels)
+
+
+def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
+    """The imitation facts of one seed's Table 6 spectrogram TS student (module doc)."""
+    from paper1_ts import backend_svm, jobs
+
+    student_ref = plan.systems[(STUDENT_RUN, seed)][0]
+    one_hot_ref = plan.systems[(ONE_HOT_RUN, seed)][0]
+    teacher = jobs.build("spec", None, params, head="gru", name="teacher")
+    teacher.load_weights(plan.store.weights_path(student_ref.teacher_key))
+    n = len(ctx.classes)
+    targets, labels = {}, {}
+    for split in ("train", "eval"):
+        targets[split], labels[split] = _teacher_draws(teacher, ctx, split, draws, seed)
+
+    def as_embeddings(vectors, split):
+        return backend_svm.Embeddings(vectors, labels[split], np.arange(len(vectors)))
+
+    def student_facts(model):
+        single = {split: backend_svm.extract_embeddings(model, ctx.embed_dataset("spec", split))
+                  for split in ("train", "eval")}
+        fits = {split: split_fit(single[split].vectors, targets[split]) for split in single}
+        return fits, _svm(single["train"], single["eval"], params, n, seed)
+
+    accuracy, fits = {}, {}
+    for name, ref in (("student", student_ref), ("one_hot", one_hot_ref)):
+        model = jobs.build("spec", None, params, head="gru", name=name)
+        model.load_weights(plan.store.weights_path(ref.key))
+        fits[name], accuracy[name] = student_facts(model)
+        recalibrate_batchnorm(model, ctx.train_dataset("spec", seed=seed))   # shuffled, as in training
+        fits[f"{name}_re"], accuracy[f"{name}_re"] = student_facts(model)
+    return SeedImitation(
+        seed, fits["student"]["train"], fits["student"]["eval"],
+        _svm(as_embeddings(targets["train"][0], "train"), as_embeddings(targets["eval"][0], "eval"),
+             params, n, seed),
+        _svm(as_embeddings(targets["train"].mean(0), "train"), as_embeddings(targets["eval"].mean(0), "eval"),
+             params, n, seed),
+        accuracy["student"], accuracy["one_hot"], fits["student_re"]["eval"], accuracy["student_re"],
+        accuracy["one_hot_re"])
+
+
+def load_rows(path: str | Path) -> tuple[str, list[SeedImitation]]:
+    """(label, rows) of a JSON file written by --out."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    fits = ("train", "eval", "recalibrated_eval")
+    rows = [SeedImitation(**{k: SplitFit(**v) if k in fits else v for k, v in row.items() if k != "gap"})
+            for row in data["rows"]]
+    return data["label"], rows
+
+
+COLUMNS = ("student's distance to the mean target, train / eval (eval / train)",
+           "floor (partner spread), train / eval",
+           "teacher, joined eval clips", "teacher's mean target, eval",
+           "student", "one-hot", "after BatchNorm re-estimate: student's distance eval, student, one-hot")
+
+
+def _cells(r) -> list[float]:
+    return [r.train.to_mean, r.eval.to_mean, r.gap, r.train.floor, r.eval.floor, r.teacher_joined_svm,
+            r.mean_target_svm, r.student_svm, r.one_hot_svm, r.recalibrated_eval.to_mean, r.recalibrated_svm,
+            r.one_hot_recalibrated_svm]
+
+
+def render(label: str, rows: Sequence[SeedImitation]) -> str:
+    """A Markdown table, one line per seed and a mean line (accuracies: SVM back-end, %)."""
+    def line(name, m_tr, m_ev, gap, fl_tr, fl_ev, teacher, mean_t, student, one_hot, re_ev, re_svm, re_one_hot):
+        return (f"| {name} | {m_tr:.3f} / {m_ev:.3f} (x{gap:.2f}) | {fl_tr:.3f} / {fl_ev:.3f} | "
+                f"{teacher:.1f} | {mean_t:.1f} | {student:.1f} | {one_hot:.1f} | "
+                f"{re_ev:.3f}, {re_svm:.1f}, {re_one_hot:.1f} |")
+
+    body = [line(r.seed, *_cells(r)) for r in rows]
+    body.append(line("mean", *np.mean([_cells(r) for r in rows], axis=0)))
+    head = "| seed | " + " | ".join(COLUMNS) + " |\n|" + "---|" * (len(COLUMNS) + 1)
+    return f"{label}\n\n{head}\n" + "\n".join(body) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", required=True, help="the preset (name or YAML) the models were trained with")
+    p.add_argument("--data-root", required=True)
+    p.add_argument("--results", required=True, help="results root holding paper1/_store")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--draws", type=int, default=4, help="partner draws per clip (default 4)")
+    p.add_argument("--label", default=None, help="first line of the Markdown (default: the preset)")
+    p.add_argument("--out", default=None, help="also write the rows as JSON here")
+    p.add_argument("--into", default=None, metavar="FILE", help="also put the table between markers in FILE")
+    p.add_argument("--section", default="imitation", help="marker name for --into")
+    return p
+
+
+@command(PROG)
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.seeds < 1 or args.draws < 2:
+        raise UsageError(f"--seeds must be >= 1 and --draws >= 2 (got {args.seeds}, {args.draws})")
+    from paper1_ts import data as p1data
+    from paper1_ts import tables
+    from paper1_ts.experiments import table_by_number
+    from paper1_ts.params import resolve_params
+
+    params = resolve_params(args.preset, {"seeds": args.seeds, "data": {"root": args.data_root},
+                                          "results_root": args.results})
+    plan = tables.make_plan(table_by_number(6), params, Path(args.preset).stem, warn=lambda _: None)
+    check_trained(plan)
+    ctx = p1data.DataContext(params, prepare=False)
+    rows = []
+    for seed in plan.seeds:
+        rows.append(measure_seed(plan, ctx, params, seed, args.draws))
+        print(f"seed {seed}: measured ({len(rows)} of {len(plan.seeds)})", flush=True)
+    label = args.label or f"Imitation of the teacher, {Path(args.preset).stem}, {args.draws} partner draws"
+    text = render(label, rows)
+    print(text)
+    if args.out:
+        from shared.config import atomic_write_text
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.out, json.dumps({"label": label, "preset": args.preset, "draws": args.draws,
+                                                "rows": [asdict(r) | {"gap": r.gap} for r in rows]},
+                                               indent=2) + "\n")
+    if args.into:
+        from replication.report import replace_between_markers
+        replace_between_markers(args.into, args.section, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
