@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from replication.claims_curves import CurveError
+from replication.drivers import claims_esc
 from replication.claims_data import ClaimsError
 from replication.claims_stats import ClaimsStatsError
 from replication.published import PublishedError
@@ -55,7 +56,7 @@ from replication.records import RecordError
 from shared.cli import UsageError, command
 from shared.paths import checkout_root
 
-DATASETS = ("demo",)               # the ESC-50-layout data sets need fold tables: not yet
+DATASETS = ("demo", "esc10", "esc50")     # ESC-50 layout: paper 2's claims, replication/drivers/claims_esc.py
 REPO = checkout_root()
 BASE_PRESETS = {"paper1": REPO / "paper1_ts" / "presets" / "demo.yaml",
                 "paper2": REPO / "paper2_multirep" / "presets" / "experiment_demo.yaml"}
@@ -198,7 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--paper", choices=("1", "2", "all"), default="all")
     p.add_argument("--dataset", choices=DATASETS, default="demo")
-    p.add_argument("--data-root", default="data/datasets/demo", help="demo data root")
+    p.add_argument("--data-root", default="data/datasets/demo",
+                   help="demo data root, or the ESC-50-layout directory of --dataset esc10 / esc50")
+    p.add_argument("--folds", type=int, nargs="+", default=[1],
+                   help="--dataset esc10 / esc50: held-out folds, paired by (fold, seed) (default 1)")
+    p.add_argument("--esc-preset", default="esc10",
+                   help="--dataset esc10 / esc50: paper 2's experiment preset of every arm (default esc10)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="--dataset esc10 / esc50: an override of that preset for every arm, as "
+                        "python -m paper2_multirep.run --set takes it (e.g. the setting esc_select chose)")
     p.add_argument("--demo-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="a field of the generated demo data (DemoParams), passed to `python -m replication.data "
                         "prepare demo --opt`, e.g. design=premises (register shared-demo-premises-design); "
@@ -244,7 +253,7 @@ def select_claims(claims: Sequence[Any], tables: Sequence[str] | None, ids: Sequ
     return [c for c in claims if all(not a.variant or a.variant in variants for a in c.arms)]
 
 
-def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
+def records_in(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
     """(path, RunRecord) of the given tables found under a results root ([] when absent)."""
     from replication.records import find_records
     return [(p, r) for p, r in (find_records([root]) if root.exists() else []) if r.table in tables]
@@ -262,8 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = [v for v in VARIANT_FLAGS if getattr(args, v)]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    esc = args.dataset in claims_esc.ESC_DATASETS
+    if esc:
+        claims_esc.check_args(args)
     every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
     claims = select_claims(every, None, None, variants)
+    if esc:
+        claims = claims_esc.esc_claims(claims, claims_esc.group_runs())
     for variant in VARIANT_OVERLAYS:
         left = len(select_claims(every, None, None, [variant])) - len(select_claims(every, None, None, []))
         if left and variant not in variants:
@@ -278,12 +292,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     variant_tables = {v: tables_needed(claims, v) for v in variants}
     root = Path(args.results)
     runs, control = root / MAIN, root / CONTROL
-    print(f"{len(claims)} claim(s) over {len(tables)} table(s): {', '.join(tables)}; "
+    where = f"{args.dataset} folds {' '.join(map(str, args.folds))}, as " if esc else ""
+    print(f"{len(claims)} claim(s) over {len(tables)} table(s): {where}{', '.join(tables)}; "
           f"{args.seeds} seed(s); budget {args.budget}; controls {'on' if args.control else 'off'}; "
           f"equal-budget arms {'on' if args.equal_budget else 'off'}; "
           f"as-printed arms {'on' if args.as_printed else 'off'}", flush=True)
     failures: list[str] = []
-    if not args.report_only:
+    if esc and not args.report_only:
+        failures += claims_esc.run_arms(args, runs, control, _runner("paper2"), share_stores)
+    elif not args.report_only:
         from replication.data import main as data_main
         if data_main(["prepare", "demo", "--root", args.data_root,
                       *[a for opt in args.demo_opt for a in ("--opt", opt)]]) != 0:
@@ -302,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             share_stores(runs, root / variant)
             failures += run_tables(needed, root / variant, presets, args.data_root, args.seeds)
     wanted = set(tables)
+
+    def records_under(root: Path, tables: set[str]) -> list[tuple[Any, Any]]:
+        return claims_esc.esc_records(root, args.dataset, args.folds) if esc else records_in(root, tables)
+
     records = records_under(runs, wanted)
     levelling = {MAIN: levelling_index(records, runs)}
     fits = {MAIN: fit_index(records, runs)}
@@ -318,7 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                        fits=fits)
     seeds = sorted({rec.seed for _, rec in records})
     paths = write_report(results, Path(args.report_dir or root),
-                         title=f"Claims ({args.dataset} data, {args.budget} budget, seeds "
+                         title=f"Claims ({args.dataset} data, "
+                               + (f"held-out folds {', '.join(map(str, args.folds))}, preset {args.esc_preset}"
+                                  + "".join(f", {kv}" for kv in args.set) if esc else f"{args.budget} budget")
+                               + ", seeds "
                                f"{', '.join(map(str, seeds)) or 'none'})")
     print(paths["markdown"].read_text())
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")
