@@ -17,6 +17,13 @@ that trains it), and measures on the training split and on the evaluation split:
   clips), and on the mean target over the draws (what a student that imitated the mean
   target exactly would score);
 - the SVM accuracy of the student and of the one-hot model, as Table 6 scores them;
+- on the demo's premises design, the accuracy within the confusable pairs (of the clips
+  whose pair is right, how many get the class right: the pairs differ only by a sparse
+  event, the evidence a teacher that hears two clips has more of);
+- where the student misses: its relative error on evaluation clips (squared distance over
+  the target's variance, per dimension) on the half of the dimensions that carry the
+  classes (`class_bearing`: share of variance between class means at or above the median,
+  from the training clips' mean targets) and on the other half;
 - the student and the one-hot model again after re-estimating their BatchNorm statistics on the training clips
   (`recalibrate_batchnorm`): the demo trains 6 steps per epoch, so the moving averages
   (momentum 0.99, a memory of ~100 steps) lag the weights; if that gap were why a student
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -77,11 +85,35 @@ class SeedImitation:
     recalibrated_eval: SplitFit    # the student after recalibrate_batchnorm, evaluation split
     recalibrated_svm: float        # % of that student
     one_hot_recalibrated_svm: float    # % of the one-hot twin after the same re-estimate
+    class_dims: tuple[float, float]    # relative eval error on the class-bearing / the other dimensions
+    recalibrated_class_dims: tuple[float, float]   # the same after the BatchNorm re-estimate
+    # % of the clips whose confusable pair (family) is right that get the class right too:
+    # student, one-hot, both after the re-estimate; None off the premises design
+    within_pair: tuple[float, float, float, float] | None = None
 
     @property
     def gap(self) -> float:
         """How much worse the student imitates on unseen clips (distance to the mean target)."""
         return self.eval.to_mean / max(self.train.to_mean, 1e-12)
+
+
+def class_bearing(target: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """[D] bool: the embedding dimensions whose share of variance between the classes' means
+    (eta^2 over the clips of `target` [N, D] with `labels` [N]) is at or above the median:
+    the half of the teacher's embedding that carries the classes."""
+    grand = target.mean(axis=0)
+    between = sum((labels == c).sum() * (target[labels == c].mean(axis=0) - grand) ** 2
+                  for c in np.unique(labels))
+    share = between / np.maximum(((target - grand) ** 2).sum(axis=0), 1e-12)
+    return share >= np.median(share)
+
+
+def relative_errors(student: np.ndarray, target: np.ndarray, dims: np.ndarray) -> tuple[float, float]:
+    """Mean over dimensions of (squared distance to `target` / variance of `target` over the
+    clips), on the `dims` dimensions and on the others: 0 = exact, 1 = no better than the
+    target's mean, scale-free so that two teachers' students compare."""
+    per_dim = ((student - target) ** 2).mean(axis=0) / np.maximum(target.var(axis=0), 1e-12)   # [D]
+    return float(per_dim[dims].mean()), float(per_dim[~dims].mean())
 
 
 def recalibrate_batchnorm(model, batches, key: str = "x") -> int:
@@ -134,10 +166,32 @@ def check_trained(plan) -> None:
                                  "--preset, --data-root, --results and --seeds")
 
 
-def _svm(train, evaluation, params, n: int, seed: int) -> float:
+def families_of(ctx) -> np.ndarray | None:
+    """[C] the confusable pair (family) of each class on the demo's premises design, where
+    the two scenes of a pair differ only by a sparse event one semitone apart
+    (shared/datasets/demo_premises.py); None for any other data."""
+    if ctx.spec.extra.get("design") != "premises":
+        return None
+    from shared.datasets.demo_premises import FAMILIES
+    family = {scene: i for i, pair in enumerate(FAMILIES) for scene in pair}
+    return np.array([family[c] for c in ctx.classes])
+
+
+def within_pair(predicted: np.ndarray, labels: np.ndarray, family: np.ndarray) -> float:
+    """% of the clips whose family is predicted right that also get their class right."""
+    right_family = family[predicted] == family[labels]
+    return 100 * float(np.mean(predicted[right_family] == labels[right_family])) if right_family.any() else 0.0
+
+
+def _svm(train, evaluation, params, n: int, seed: int, family: np.ndarray | None = None):
+    """SVM accuracy (%) of `evaluation` by an SVM fitted on `train`; with `family`, also
+    the within-pair accuracy (a pair (accuracy, within))."""
     from paper1_ts import backend_svm
     scores = backend_svm.svm_backend(train, evaluation, params.svm, n, seed=seed)
-    return 100 * backend_svm.accuracy(scores, evaluation.labels)
+    accuracy = 100 * backend_svm.accuracy(scores, evaluation.labels)
+    if family is None:
+        return accuracy
+    return accuracy, within_pair(backend_svm.predictions(scores), evaluation.labels, family)
 
 
 def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
@@ -153,6 +207,10 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
     for split in ("train", "eval"):
         targets[split], labels[split] = _teacher_draws(teacher, ctx, split, draws, seed)
 
+    dims = class_bearing(targets["train"].mean(0), labels["train"])
+    on_premises = families_of(ctx)
+    family = np.arange(n) if on_premises is None else on_premises   # no pairs: each class its own
+
     def as_embeddings(vectors, split):
         return backend_svm.Embeddings(vectors, labels[split], np.arange(len(vectors)))
 
@@ -160,7 +218,8 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         single = {split: backend_svm.extract_embeddings(model, ctx.embed_dataset("spec", split))
                   for split in ("train", "eval")}
         fits = {split: split_fit(single[split].vectors, targets[split]) for split in single}
-        return fits, _svm(single["train"], single["eval"], params, n, seed)
+        fits["dims"] = relative_errors(single["eval"].vectors, targets["eval"].mean(0), dims)
+        return fits, _svm(single["train"], single["eval"], params, n, seed, family)
 
     accuracy, fits = {}, {}
     for name, ref in (("student", student_ref), ("one_hot", one_hot_ref)):
@@ -169,43 +228,57 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         fits[name], accuracy[name] = student_facts(model)
         recalibrate_batchnorm(model, ctx.train_dataset("spec", seed=seed))   # shuffled, as in training
         fits[f"{name}_re"], accuracy[f"{name}_re"] = student_facts(model)
+    teacher_svm = _svm(as_embeddings(targets["train"][0], "train"), as_embeddings(targets["eval"][0], "eval"),
+                       params, n, seed)
+    mean_svm = _svm(as_embeddings(targets["train"].mean(0), "train"), as_embeddings(targets["eval"].mean(0), "eval"),
+                    params, n, seed)
     return SeedImitation(
-        seed, fits["student"]["train"], fits["student"]["eval"],
-        _svm(as_embeddings(targets["train"][0], "train"), as_embeddings(targets["eval"][0], "eval"),
-             params, n, seed),
-        _svm(as_embeddings(targets["train"].mean(0), "train"), as_embeddings(targets["eval"].mean(0), "eval"),
-             params, n, seed),
-        accuracy["student"], accuracy["one_hot"], fits["student_re"]["eval"], accuracy["student_re"],
-        accuracy["one_hot_re"])
+        seed, fits["student"]["train"], fits["student"]["eval"], teacher_svm, mean_svm,
+        accuracy["student"][0], accuracy["one_hot"][0], fits["student_re"]["eval"], accuracy["student_re"][0],
+        accuracy["one_hot_re"][0], fits["student"]["dims"], fits["student_re"]["dims"],
+        within_pair=None if on_premises is None else
+        tuple(accuracy[k][1] for k in ("student", "one_hot", "student_re", "one_hot_re")))
 
 
 def load_rows(path: str | Path) -> tuple[str, list[SeedImitation]]:
     """(label, rows) of a JSON file written by --out."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     fits = ("train", "eval", "recalibrated_eval")
-    rows = [SeedImitation(**{k: SplitFit(**v) if k in fits else v for k, v in row.items() if k != "gap"})
+    pairs = ("class_dims", "recalibrated_class_dims", "within_pair")
+    rows = [SeedImitation(**{k: SplitFit(**v) if k in fits else tuple(v) if k in pairs and v is not None else v
+                             for k, v in row.items() if k != "gap"})
             for row in data["rows"]]
     return data["label"], rows
 
 
 COLUMNS = ("student's distance to the mean target, train / eval (eval / train)",
            "floor (partner spread), train / eval",
+           "relative eval error, class-bearing / other half of the dimensions",
            "teacher, joined eval clips", "teacher's mean target, eval",
-           "student", "one-hot", "after BatchNorm re-estimate: student's distance eval, student, one-hot")
+           "student", "one-hot", "within the confusable pair: student / one-hot", "after BatchNorm re-estimate: student's distance eval, relative error class-bearing / other, "
+           "student, one-hot (within the pair: student / one-hot)")
 
 
 def _cells(r) -> list[float]:
-    return [r.train.to_mean, r.eval.to_mean, r.gap, r.train.floor, r.eval.floor, r.teacher_joined_svm,
-            r.mean_target_svm, r.student_svm, r.one_hot_svm, r.recalibrated_eval.to_mean, r.recalibrated_svm,
-            r.one_hot_recalibrated_svm]
+    within = r.within_pair or (math.nan,) * 4
+    return [r.train.to_mean, r.eval.to_mean, r.gap, r.train.floor, r.eval.floor, *r.class_dims,
+            r.teacher_joined_svm, r.mean_target_svm, r.student_svm, r.one_hot_svm, *within[:2],
+            r.recalibrated_eval.to_mean, *r.recalibrated_class_dims, r.recalibrated_svm,
+            r.one_hot_recalibrated_svm, *within[2:]]
+
+
+def _pct(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
 
 
 def render(label: str, rows: Sequence[SeedImitation]) -> str:
     """A Markdown table, one line per seed and a mean line (accuracies: SVM back-end, %)."""
-    def line(name, m_tr, m_ev, gap, fl_tr, fl_ev, teacher, mean_t, student, one_hot, re_ev, re_svm, re_one_hot):
+    def line(name, m_tr, m_ev, gap, fl_tr, fl_ev, cls, other, teacher, mean_t, student, one_hot, w_s, w_o,
+             re_ev, re_cls, re_other, re_svm, re_one_hot, re_w_s, re_w_o):
         return (f"| {name} | {m_tr:.3f} / {m_ev:.3f} (x{gap:.2f}) | {fl_tr:.3f} / {fl_ev:.3f} | "
-                f"{teacher:.1f} | {mean_t:.1f} | {student:.1f} | {one_hot:.1f} | "
-                f"{re_ev:.3f}, {re_svm:.1f}, {re_one_hot:.1f} |")
+                f"{cls:.2f} / {other:.2f} | {teacher:.1f} | {mean_t:.1f} | {student:.1f} | {one_hot:.1f} | "
+                f"{_pct(w_s)} / {_pct(w_o)} | {re_ev:.3f}, {re_cls:.2f} / {re_other:.2f}, {re_svm:.1f}, "
+                f"{re_one_hot:.1f} ({_pct(re_w_s)} / {_pct(re_w_o)}) |")
 
     body = [line(r.seed, *_cells(r)) for r in rows]
     body.append(line("mean", *np.mean([_cells(r) for r in rows], axis=0)))

@@ -29,6 +29,26 @@ def test_split_fit_rejects_mismatched_shapes():
         imitation.split_fit(np.zeros((5, 8)), np.zeros((3, 6, 8)))
 
 
+def test_class_bearing_dimensions_and_relative_errors():
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(4), 25)
+    target = rng.normal(size=(100, 6))
+    target[:, :3] += 5.0 * labels[:, None]                     # dimensions 0-2 carry the classes
+    dims = imitation.class_bearing(target, labels)
+    assert dims.tolist() == [True, True, True, False, False, False]
+    student = target.copy()
+    student[:, 3:] = target[:, 3:].mean(axis=0)                # exact on the classes, the mean elsewhere
+    on_classes, other = imitation.relative_errors(student, target, dims)
+    assert on_classes == pytest.approx(0.0) and other == pytest.approx(1.0)
+
+
+def test_within_pair_counts_only_clips_whose_pair_is_right():
+    family = np.array([0, 0, 1, 1])
+    labels = np.array([0, 0, 2, 3, 1])
+    predicted = np.array([0, 1, 0, 3, 1])      # right; wrong in its pair; wrong pair; right; right
+    assert imitation.within_pair(predicted, labels, family) == pytest.approx(75.0)
+
+
 def test_recalibrate_batchnorm_sets_the_statistics_of_the_data_and_restores_momentum():
     import keras
     keras.utils.set_random_seed(0)
@@ -48,7 +68,8 @@ def test_recalibrate_batchnorm_sets_the_statistics_of_the_data_and_restores_mome
 def _row(seed: int, student: float) -> imitation.SeedImitation:
     fit = imitation.SplitFit(0.3, 0.1, 0.2)
     return imitation.SeedImitation(seed, fit, imitation.SplitFit(0.5, 0.1, 0.4), 70.0, 90.0, student, 60.0,
-                                   imitation.SplitFit(0.2, 0.1, 0.1), student + 2, 61.0)
+                                   imitation.SplitFit(0.2, 0.1, 0.1), student + 2, 61.0, (0.5, 0.3), (0.4, 0.2),
+                                   within_pair=(student, 50.0, student + 1, 51.0) if seed else None)
 
 
 def test_render_has_a_line_per_seed_and_the_mean_and_survives_json(tmp_path):
@@ -57,6 +78,7 @@ def test_render_has_a_line_per_seed_and_the_mean_and_survives_json(tmp_path):
     lines = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(lines) == 1 + 2 + 1 and lines[-1].startswith("| mean |")
     assert "(x2.00)" in lines[1] and "| 55.0 |" in lines[-1]          # eval / train; mean student
+    assert "| - / - |" in lines[1] and "| 60.0 / 50.0 |" in lines[2]  # no pairs for seed 0's row
     path = tmp_path / "imitation.json"
     path.write_text(json.dumps({"label": "label", "rows": [
         imitation.asdict(r) | {"gap": r.gap} for r in rows]}), encoding="utf-8")
