@@ -201,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, default="demo")
     p.add_argument("--data-root", default="data/datasets/demo",
                    help="demo data root, or the ESC-50-layout directory of --dataset esc10 / esc50")
-    p.add_argument("--folds", type=int, nargs="+", default=[1],
+    p.add_argument("--folds", type=int, nargs="+", default=None,
                    help="--dataset esc10 / esc50: held-out folds, paired by (fold, seed) (default 1)")
-    p.add_argument("--esc-preset", default="esc10",
+    p.add_argument("--esc-preset", default=None,
                    help="--dataset esc10 / esc50: paper 2's experiment preset of every arm (default esc10)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="--dataset esc10 / esc50: an override of that preset for every arm, as "
@@ -274,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     esc = args.dataset in claims_esc.ESC_DATASETS
     if esc:
         claims_esc.check_args(args)
+    elif args.folds or args.esc_preset or args.set:
+        raise UsageError("--folds, --esc-preset and --set apply to --dataset esc10 / esc50 only "
+                         "(the demo's budgets are --budget)")
     every = select_claims(claims_of(load_claims(), paper), args.tables, args.claims, list(VARIANT_OVERLAYS))
     claims = select_claims(every, None, None, variants)
     if esc:

@@ -34,8 +34,14 @@ ESC_TABLE = "paper2/tableVII"          # the paper table whose first group the E
 CONTROL_SET = "training_overrides.cyclic.aggregate_signal=permuted"   # register p2-aggregate-signal
 
 
+DEFAULT_FOLDS, DEFAULT_PRESET = [1], "esc10"
+
+
 def check_args(args: Any) -> None:
-    """UsageError for options that do not apply to an ESC-50-layout data set."""
+    """UsageError for options that do not apply to an ESC-50-layout data set; fills in the
+    defaults of --folds (1) and --esc-preset (esc10)."""
+    args.folds = args.folds or list(DEFAULT_FOLDS)
+    args.esc_preset = args.esc_preset or DEFAULT_PRESET
     if args.paper != "2":
         raise UsageError(f"--dataset {args.dataset} has paper 2's claims only (give --paper 2)")
     if args.budget != "demo":
@@ -47,8 +53,8 @@ def check_args(args: Any) -> None:
                          "distilled passes)")
     if not args.report_only and not Path(args.data_root).is_dir():
         raise UsageError(f"--data-root {args.data_root}: not a directory (an ESC-50-layout data set)")
-    if not args.folds or any(f not in range(1, 6) for f in args.folds):
-        raise UsageError(f"--folds {' '.join(map(str, args.folds or []))}: ESC-50 folds are 1..5")
+    if any(f not in range(1, 6) for f in args.folds) or len(set(args.folds)) != len(args.folds):
+        raise UsageError(f"--folds {' '.join(map(str, args.folds))}: ESC-50 folds are 1..5, each once")
 
 
 def group_runs() -> set[str]:

@@ -58,6 +58,7 @@ def test_the_esc_command_gets_the_arms_and_the_control(tmp_path):
     args = driver.build_parser().parse_args(
         ["--paper", "2", "--dataset", "esc10", "--data-root", str(tmp_path), "--folds", "1", "2",
          "--seeds", "3", "--control", "--set", "training_overrides.optim.epochs=15"])
+    claims_esc.check_args(args)                                 # fills in --esc-preset esc10
     calls, shared = [], []
     failures = claims_esc.run_arms(args, tmp_path / "runs", tmp_path / "control",
                                    lambda argv: calls.append(list(argv)) or 0,
@@ -65,6 +66,7 @@ def test_the_esc_command_gets_the_arms_and_the_control(tmp_path):
     assert failures == [] and shared == [(tmp_path / "runs", tmp_path / "control")]
     runs, control = calls
     assert runs[:2] == ["--dataset", "esc10"] and "--validate" not in runs
+    assert runs[runs.index("--preset") + 1] == "esc10"
     assert runs[runs.index("--folds") + 1:runs.index("--folds") + 3] == ["1", "2"]
     assert runs[runs.index("--results") + 1] == str(tmp_path / "runs")
     assert "training_overrides.optim.epochs=15" in runs and claims_esc.CONTROL_SET not in runs
@@ -77,9 +79,16 @@ def test_the_esc_command_gets_the_arms_and_the_control(tmp_path):
     (["--paper", "2", "--budget", "levelled"], "--budget applies to the demo data"),
     (["--paper", "2", "--equal-budget"], "esc10 preset already trains"),
     (["--paper", "2", "--folds", "6"], "ESC-50 folds are 1..5"),
+    (["--paper", "2", "--folds", "1", "1"], "each once"),
     (["--paper", "2", "--data-root", "/no/such/dir"], "not a directory"),
 ])
 def test_options_that_do_not_apply_are_one_error(tmp_path, capsys, extra, message):
     argv = ["--dataset", "esc10", "--data-root", str(tmp_path), *extra]
     assert driver.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [["--folds", "2"], ["--esc-preset", "esc10"], ["--set", "seeds=2"]])
+def test_esc_options_on_the_demo_are_one_error(capsys, extra):
+    assert driver.main(["--paper", "2", "--report-only", *extra]) == 2
+    assert "apply to --dataset esc10 / esc50 only" in capsys.readouterr().err
