@@ -20,6 +20,7 @@ chosen on validation numbers only, then run once on the held-out folds.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,8 +101,11 @@ def render_markdown(summary: dict) -> str:
 def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str | None = None,
             folds=None, branches=None, seeds: int | None = None, results_root: str | None = None,
             out_dir: str | None = None, overwrite: bool = False, dry_run: bool = False,
-            estimate: bool = True, command: str = "", validate: bool = False, log=print) -> dict | None:
+            estimate: bool = True, command: str = "", validate: bool = False, sets=(),
+            log=print) -> dict | None:
     """Runs every fold, writes records and the summary table; returns the summary.
+    `sets`: the --set items `params` were resolved with, so that the table's command
+    (when `command` is not given) reruns the same setting.
     validate=True: each held-out fold's runs are scored on its validation fold instead
     (module doc), under the data set name <dataset>-val."""
     if not data_root:
@@ -146,6 +150,7 @@ def run_esc(params: ExperimentParams, *, dataset: str = "esc50", data_root: str 
                "command": command or f"python -m paper2_multirep.run --dataset {dataset} "
                                      f"--preset {params.preset} --data-root {data_root} "
                                      f"--folds {' '.join(map(str, folds))} --seeds {n_seeds}"
+                                     + "".join(f" --set {shlex.quote(item)}" for item in sets)
                                      + (" --validate" if validate else ""),
                "std": "population std (ddof=0) over seeds"}
     out = Path(out_dir) if out_dir else Path(params.results_root) / name

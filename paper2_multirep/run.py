@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     esc.run_esc(params, dataset=args.dataset, data_root=args.data_root, folds=args.folds,
                 branches=args.branches, seeds=args.seeds, results_root=args.results,
                 out_dir=args.out, overwrite=args.overwrite, dry_run=args.dry_run,
-                estimate=not args.no_estimate, validate=args.validate)
+                estimate=not args.no_estimate, validate=args.validate, sets=args.set or ())
     return 0
 
 

@@ -83,8 +83,9 @@ def test_esc_two_folds_on_the_real_fixture(esc10_root, tmp_path):
                                             "data": {**TINY["data"], "dataset": "",
                                                      "cache_root": str(tmp_path / "cache")}})
     summary = esc.run_esc(params, dataset="esc10", data_root=str(esc10_root), folds=[1, 2], seeds=1,
-                          estimate=False, log=lambda s: None)
+                          estimate=False, log=lambda s: None, sets=["branch.small_filters=[8, 16]"])
     assert summary["folds"] == [1, 2]
+    assert summary["command"].endswith(" --seeds 1 --set 'branch.small_filters=[8, 16]'")   # reruns the setting
     rows = summary["rows"]
     assert "Ensemble* (distilled)" in rows and len(rows) == 6
     for metrics in rows.values():
