@@ -40,6 +40,7 @@ SECTIONS = {
     "claims_premises_p1_cosine": "docs/claims.md",
     "imitation_levelled": "docs/claims.md",
     "imitation_cosine": "docs/claims.md",
+    "claims_esc10": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
