@@ -183,15 +183,15 @@ def within_pair(predicted: np.ndarray, labels: np.ndarray, family: np.ndarray) -
     return 100 * float(np.mean(predicted[right_family] == labels[right_family])) if right_family.any() else 0.0
 
 
-def _svm(train, evaluation, params, n: int, seed: int, family: np.ndarray | None = None):
-    """SVM accuracy (%) of `evaluation` by an SVM fitted on `train`; with `family`, also
-    the within-pair accuracy (a pair (accuracy, within))."""
+def _svm(train, evaluation, params, n: int, seed: int,
+         family: np.ndarray | None = None) -> tuple[float, float | None]:
+    """(SVM accuracy (%) of `evaluation` by an SVM fitted on `train`, the within-pair
+    accuracy given the classes' `family`, else None)."""
     from paper1_ts import backend_svm
     scores = backend_svm.svm_backend(train, evaluation, params.svm, n, seed=seed)
     accuracy = 100 * backend_svm.accuracy(scores, evaluation.labels)
-    if family is None:
-        return accuracy
-    return accuracy, within_pair(backend_svm.predictions(scores), evaluation.labels, family)
+    within = None if family is None else within_pair(backend_svm.predictions(scores), evaluation.labels, family)
+    return accuracy, within
 
 
 def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
@@ -208,8 +208,7 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         targets[split], labels[split] = _teacher_draws(teacher, ctx, split, draws, seed)
 
     dims = class_bearing(targets["train"].mean(0), labels["train"])
-    on_premises = families_of(ctx)
-    family = np.arange(n) if on_premises is None else on_premises   # no pairs: each class its own
+    family = families_of(ctx)
 
     def as_embeddings(vectors, split):
         return backend_svm.Embeddings(vectors, labels[split], np.arange(len(vectors)))
@@ -228,15 +227,15 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         fits[name], accuracy[name] = student_facts(model)
         recalibrate_batchnorm(model, ctx.train_dataset("spec", seed=seed))   # shuffled, as in training
         fits[f"{name}_re"], accuracy[f"{name}_re"] = student_facts(model)
-    teacher_svm = _svm(as_embeddings(targets["train"][0], "train"), as_embeddings(targets["eval"][0], "eval"),
-                       params, n, seed)
-    mean_svm = _svm(as_embeddings(targets["train"].mean(0), "train"), as_embeddings(targets["eval"].mean(0), "eval"),
-                    params, n, seed)
+    teacher_svm, _ = _svm(as_embeddings(targets["train"][0], "train"),
+                          as_embeddings(targets["eval"][0], "eval"), params, n, seed)
+    mean_svm, _ = _svm(as_embeddings(targets["train"].mean(0), "train"),
+                       as_embeddings(targets["eval"].mean(0), "eval"), params, n, seed)
     return SeedImitation(
         seed, fits["student"]["train"], fits["student"]["eval"], teacher_svm, mean_svm,
         accuracy["student"][0], accuracy["one_hot"][0], fits["student_re"]["eval"], accuracy["student_re"][0],
         accuracy["one_hot_re"][0], fits["student"]["dims"], fits["student_re"]["dims"],
-        within_pair=None if on_premises is None else
+        within_pair=None if family is None else
         tuple(accuracy[k][1] for k in ("student", "one_hot", "student_re", "one_hot_re")))
 
 
@@ -255,7 +254,8 @@ COLUMNS = ("student's distance to the mean target, train / eval (eval / train)",
            "floor (partner spread), train / eval",
            "relative eval error, class-bearing / other half of the dimensions",
            "teacher, joined eval clips", "teacher's mean target, eval",
-           "student", "one-hot", "within the confusable pair: student / one-hot", "after BatchNorm re-estimate: student's distance eval, relative error class-bearing / other, "
+           "student", "one-hot", "within the confusable pair: student / one-hot",
+           "after BatchNorm re-estimate: student's distance eval, relative error class-bearing / other, "
            "student, one-hot (within the pair: student / one-hot)")
 
 
