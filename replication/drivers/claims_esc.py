@@ -59,12 +59,11 @@ def check_args(args: Any) -> None:
 
 def group_runs() -> set[str]:
     """Run names of the ESC command's default group (imported lazily: a driver)."""
-    from paper2_multirep.esc import DEFAULT_BRANCHES, parse_branches
-    from paper2_multirep.experiments import GroupSpec, run_name
+    from paper2_multirep.esc import DEFAULT_BRANCHES, esc_table, parse_branches
+    from paper2_multirep.experiments import run_name
 
-    branches = parse_branches(DEFAULT_BRANCHES)
-    group = GroupSpec("g1", "esc", branches)
-    return {run_name(group, "ensemble")} | {run_name(group, kind, b) for b in branches
+    group = esc_table("esc10", 1, parse_branches(DEFAULT_BRANCHES)).groups[0]   # the group the command trains
+    return {run_name(group, "ensemble")} | {run_name(group, kind, b) for b in group.branches
                                             for kind in ("independent", "distilled")}
 
 
