@@ -281,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     claims = select_claims(every, None, None, variants)
     if esc:
         claims = claims_esc.esc_claims(claims, claims_esc.group_runs())
-    for variant in VARIANT_OVERLAYS:
+    for variant in () if esc else VARIANT_OVERLAYS:       # on ESC data the variant flags are refused
         left = len(select_claims(every, None, None, [variant])) - len(select_claims(every, None, None, []))
         if left and variant not in variants:
             print(f"{left} claim(s) with an {variant.replace('_', '-')} arm left out (pass {VARIANT_FLAGS[variant]})")
