@@ -74,15 +74,29 @@ def imagenet_home(archs: tuple[str, ...], log=print) -> Iterator[str]:
 
 
 def measure_step_seconds(table: TableSpec, params: ExperimentParams, data, steps: int = 2,
-                         train=None) -> dict[str, float]:
+                         train=None, log=print) -> dict[str, float]:
     """Seconds of one SGD step at the preset's batch (not capped by the rehearsal's clip
     count) for each branch of `table`, on random crops of its shape, after a warm-up step
-    (`train`: the training params read when the plan was made; None reads the preset now)."""
+    (`train`: the training params read when the plan was made; None reads the preset now).
+
+    A step's cost depends on the network, the crop shape and the batch, not on which
+    representation filled the crop, so branches that share all three (Table VII's logMel64
+    and MFCC crops are both 64 bins wide) are timed once and share the figure: a full-size
+    table times each distinct network once instead of once per branch."""
     from paper2_multirep import table_backend as backend
-    return {branch.key: backend.step_seconds(branch, params, data,
-                                             backend.branch_training_params(params, branch, train).optim.batch_size,
-                                             steps, clear=True, train=train)
-            for branch in table.branches}
+    seconds: dict[str, float] = {}
+    timed: dict[tuple, float] = {}
+    for branch in table.branches:
+        branch_train = backend.branch_training_params(params, branch, train)
+        batch = branch_train.optim.batch_size
+        key = (branch_train.branch, backend.crop_shape(branch.representation, params, data), batch)
+        if key not in timed:
+            timed[key] = backend.step_seconds(branch, params, data, batch, steps, clear=True, train=train)
+            log(f"rehearsal: timed {branch.key}: {timed[key]:.2f} s/step at batch {batch}, crop {key[1]}")
+        else:
+            log(f"rehearsal: {branch.key} shares the network, crop and batch timed above")
+        seconds[branch.key] = timed[key]
+    return seconds
 
 
 def cost_text(plan, preset: ExperimentParams, step_seconds: dict[str, float], train=None) -> str:

@@ -91,3 +91,28 @@ def test_rehearse_table_v_through_the_command(tmp_path, capsys):
         assert record["extra"]["rehearsal"]["steps_per_pass"] == REHEARSAL_STEPS
         assert record["extra"]["rehearsal"]["branches_faithful"] is True   # weights loaded from the files
     assert "[rehearsal]" in out and "whole table at the paper's epoch budget" in out
+
+
+def test_step_measurement_times_each_network_crop_and_batch_once(monkeypatch):
+    """Table VII's four branches are two networks on two 64-bin crops (logMel64, MFCC): the
+    end-of-rehearsal measurement times ResNet101 and VGG19 once each, and each branch gets
+    the figure of its network."""
+    from types import SimpleNamespace
+
+    params = rehearsal.rehearsal_params(resolve_params("paper"), "dcase2018_task1a", None, None,
+                                        generate=False)
+    spec = SimpleNamespace(sample_rate=48000, clip_seconds=10.0, channels=2)
+    data = SimpleNamespace(spec=spec, classes=tuple(range(10)))
+    calls = []
+
+    def fake_step_seconds(branch, params, data, batch, steps, clear=False, train=None):
+        calls.append((params.arch_of(branch.network), batch))
+        return {"resnet101": 3.0, "vgg19": 2.0}[params.arch_of(branch.network)]
+
+    monkeypatch.setattr(table_backend, "step_seconds", fake_step_seconds)
+    lines = []
+    seconds = rehearsal.measure_step_seconds(table_by_number("VII"), params, data, log=lines.append)
+    batch = table_backend.training_params(params).optim.batch_size
+    assert sorted(calls) == [("resnet101", batch), ("vgg19", batch)]
+    assert seconds == {"resnet_logmel64": 3.0, "resnet_mfcc": 3.0, "vgg_mfcc": 2.0, "vgg_logmel64": 2.0}
+    assert sum("shares" in line for line in lines) == 2
