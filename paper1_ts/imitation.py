@@ -24,6 +24,15 @@ that trains it), and measures on the training split and on the evaluation split:
   the target's variance, per dimension) on the half of the dimensions that carry the
   classes (`class_bearing`: share of variance between class means at or above the median,
   from the training clips' mean targets) and on the other half;
+- along each confusable pair's axis (premises design only, after the BatchNorm re-estimate
+  below; `pair_axis`): the teacher's axis is the direction between the pair's two classes'
+  mean targets on the training clips. On it: what dropping the pairs' class offsets would add to
+  the squared distance, as a share of the target's variance (how much Eq. (5) weighs that
+  evidence), how far apart the two classes are on evaluation clips (d')
+  in the teacher's mean target and in the student's embedding, and the student's relative
+  error, and the share of the teacher's class offset (mean a - mean b) the student
+  reproduces on it. Beside them the d' on each model's own best axis (LDA on its training embeddings),
+  for the student and the one-hot model: the pair evidence a model has anywhere;
 - the student and the one-hot model again after re-estimating their BatchNorm statistics on the training clips
   (`recalibrate_batchnorm`): the demo trains 6 steps per epoch, so the moving averages
   (momentum 0.99, a memory of ~100 steps) lag the weights; if that gap were why a student
@@ -74,6 +83,68 @@ def split_fit(student: np.ndarray, teacher_draws: np.ndarray) -> SplitFit:
 
 
 @dataclass(frozen=True)
+class PairAxis:
+    """A model's embedding along the confusable pairs' axes (means over the pairs; module doc)."""
+    offset_share: float      # what dropping every pair's class offset (both classes at their midpoint
+                             # on the teacher's axis, all else exact) adds to the squared distance over
+                             # all eval clips, as a share of the target's total variance (a student at
+                             # the target's mean = 1): how much Eq. (5) weighs the pair evidence
+    teacher_dprime: float    # d' of the pair's two classes on that axis, teacher's mean target (eval)
+    on_teacher_axis: float   # d' of the pair in the model's embedding on the teacher's axis (eval);
+                             # a one-hot model's embedding is not the teacher's space: read only `own`
+    own: float               # d' of the pair on the model's own best axis (LDA fitted on the model's
+                             # training embeddings, scored on eval clips): the pair evidence it has anywhere
+    relative_error: float    # E ((model - target)·u)^2 / var(target·u) on the teacher's axis (eval)
+    offset: float            # the model's class-mean difference (a - b) on the teacher's axis over the
+                             # teacher's (eval): 1 = the pair's offset reproduced, 0 = none of it
+
+
+def _dprime(projection: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
+    """(mean of class a - mean of class b) / pooled standard deviation of `projection`."""
+    pa, pb = projection[labels == a], projection[labels == b]
+    return float((pa.mean() - pb.mean()) / max(math.sqrt(0.5 * (pa.var() + pb.var())), 1e-12))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def pair_axis(model_train: np.ndarray, model_eval: np.ndarray, target_train: np.ndarray,
+              target_eval: np.ndarray, train_labels: np.ndarray, labels: np.ndarray,
+              family: np.ndarray) -> PairAxis:
+    """A model's embeddings (`model_train` [N_tr, D], `model_eval` [N, D]) against the
+    teacher's mean targets (`target_train`, `target_eval`) along each pair's axis: the
+    teacher's u = unit(mean a - mean b) of the training clips' mean targets, and the model's
+    own LDA axis (shrinkage, fitted on its training embeddings of the pair's two classes);
+    `family` [C] names the pair of each class. Every d' is read on the evaluation clips.
+    Means over the pairs."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    total = float(target_eval.var(axis=0).sum())
+    def offset(projection, a, b):
+        return float(projection[labels == a].mean() - projection[labels == b].mean())
+
+    facts, dropped = [], 0.0
+    for f in np.unique(family):
+        a, b = np.flatnonzero(family == f)[:2]
+        axis = _unit(target_train[train_labels == a].mean(0) - target_train[train_labels == b].mean(0))
+        on_target, on_model = target_eval @ axis, model_eval @ axis                # [N]
+        pair = np.isin(train_labels, (a, b))
+        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(
+            model_train[pair], train_labels[pair] == a)
+        own = model_eval @ _unit(lda.coef_[0])                                     # [N], a's side positive
+        members = np.isin(labels, (a, b))
+        class_mean = np.where(labels == a, on_target[labels == a].mean(), on_target[labels == b].mean())
+        shift = np.where(members, class_mean - on_target[members].mean(), 0.0)   # [N] to the midpoint
+        dropped += float(np.mean(shift ** 2))
+        facts.append((_dprime(on_target, labels, a, b),
+                      _dprime(on_model, labels, a, b), _dprime(own, labels, a, b),
+                      float(np.mean((on_model - on_target) ** 2)) / max(float(on_target.var()), 1e-12),
+                      offset(on_model, a, b) / offset(on_target, a, b)))
+    return PairAxis(dropped / max(total, 1e-12), *(float(v) for v in np.mean(facts, axis=0)))
+
+
+@dataclass(frozen=True)
 class SeedImitation:
     seed: int
     train: SplitFit
@@ -90,6 +161,10 @@ class SeedImitation:
     # % of the clips whose confusable pair (family) is right that get the class right too:
     # student, one-hot, both after the re-estimate; None off the premises design
     within_pair: tuple[float, float, float, float] | None = None
+    # along the pairs' axes (pair_axis), student and one-hot twin after the re-estimate; None
+    # off the premises design and in files written before it was measured
+    pair_student: PairAxis | None = None
+    pair_one_hot: PairAxis | None = None
 
     @property
     def gap(self) -> float:
@@ -218,6 +293,9 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
                   for split in ("train", "eval")}
         fits = {split: split_fit(single[split].vectors, targets[split]) for split in single}
         fits["dims"] = relative_errors(single["eval"].vectors, targets["eval"].mean(0), dims)
+        if family is not None:
+            fits["pairs"] = pair_axis(single["train"].vectors, single["eval"].vectors, targets["train"].mean(0),
+                                      targets["eval"].mean(0), labels["train"], labels["eval"], family)
         return fits, _svm(single["train"], single["eval"], params, n, seed, family)
 
     accuracy, fits = {}, {}
@@ -236,7 +314,8 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         accuracy["student"][0], accuracy["one_hot"][0], fits["student_re"]["eval"], accuracy["student_re"][0],
         accuracy["one_hot_re"][0], fits["student"]["dims"], fits["student_re"]["dims"],
         within_pair=None if family is None else
-        tuple(accuracy[k][1] for k in ("student", "one_hot", "student_re", "one_hot_re")))
+        tuple(accuracy[k][1] for k in ("student", "one_hot", "student_re", "one_hot_re")),
+        pair_student=fits["student_re"].get("pairs"), pair_one_hot=fits["one_hot_re"].get("pairs"))
 
 
 def load_rows(path: str | Path) -> tuple[str, list[SeedImitation]]:
@@ -244,7 +323,9 @@ def load_rows(path: str | Path) -> tuple[str, list[SeedImitation]]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     fits = ("train", "eval", "recalibrated_eval")
     pairs = ("class_dims", "recalibrated_class_dims", "within_pair")
-    rows = [SeedImitation(**{k: SplitFit(**v) if k in fits else tuple(v) if k in pairs and v is not None else v
+    axes = ("pair_student", "pair_one_hot")
+    rows = [SeedImitation(**{k: SplitFit(**v) if k in fits else tuple(v) if k in pairs and v is not None
+                             else PairAxis(**v) if k in axes and v is not None else v
                              for k, v in row.items() if k != "gap"})
             for row in data["rows"]]
     return data["label"], rows
@@ -283,7 +364,31 @@ def render(label: str, rows: Sequence[SeedImitation]) -> str:
     body = [line(r.seed, *_cells(r)) for r in rows]
     body.append(line("mean", *np.mean([_cells(r) for r in rows], axis=0)))
     head = "| seed | " + " | ".join(COLUMNS) + " |\n|" + "---|" * (len(COLUMNS) + 1)
-    return f"{label}\n\n{head}\n" + "\n".join(body) + "\n"
+    text = f"{label}\n\n{head}\n" + "\n".join(body) + "\n"
+    return text + _render_pairs(rows) if all(r.pair_student and r.pair_one_hot for r in rows) else text
+
+
+PAIR_COLUMNS = ("what dropping every pair's offset adds to the distance (share of the target's variance)", "d' of the pair, teacher's mean target",
+                "student's d' on the teacher's axis", "d' on the model's own axis: student / one-hot",
+                "student's relative error on the teacher's axis",
+                "student's share of the teacher's class offset on the axis")
+
+
+def _render_pairs(rows: Sequence[SeedImitation]) -> str:
+    """The pair-axis table (pair_axis; after the BatchNorm re-estimate, evaluation clips)."""
+    def cells(r):
+        s = r.pair_student
+        return [s.offset_share, s.teacher_dprime, s.on_teacher_axis, s.own, r.pair_one_hot.own, s.relative_error,
+                s.offset]
+
+    def line(name, share, teacher, on_axis, own_s, own_o, error, offset):
+        return (f"| {name} | {share:.3f} | {teacher:.2f} | {on_axis:.2f} | {own_s:.2f} / {own_o:.2f} | "
+                f"{error:.2f} | {offset:.2f} |")
+
+    body = [line(r.seed, *cells(r)) for r in rows] + [line("mean", *np.mean([cells(r) for r in rows], axis=0))]
+    head = "| seed | " + " | ".join(PAIR_COLUMNS) + " |\n|" + "---|" * (len(PAIR_COLUMNS) + 1)
+    return ("\nAlong the confusable pairs' axes (mean over the pairs; evaluation clips, after the "
+            "BatchNorm re-estimate):\n\n" + head + "\n" + "\n".join(body) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ store that lacks the models."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -49,6 +50,50 @@ def test_within_pair_counts_only_clips_whose_pair_is_right():
     assert imitation.within_pair(predicted, labels, family) == pytest.approx(75.0)
 
 
+def test_pair_axis_finds_evidence_on_a_weak_axis_and_a_student_that_misses_it():
+    """Two pairs (classes 0/1, 2/3): the pairs differ strongly on dim 0, the classes inside a
+    pair only by +-0.5 on dim 1 (a small share of the variance). A student that copies dim 0
+    and drops dim 1 has the pair's d' near 0 and relative error 1 on the pair axis."""
+    rng = np.random.default_rng(0)
+    family = np.array([0, 0, 1, 1])
+
+    def clips(n):
+        labels = np.repeat(np.arange(4), n)
+        target = np.zeros((4 * n, 3))
+        target[:, 0] = 10.0 * family[labels]
+        target[:, 1] = np.where(labels % 2 == 0, 0.5, -0.5)
+        return target + 0.1 * rng.standard_normal(target.shape), labels
+
+    train, train_labels = clips(50)
+    target, labels = clips(40)
+    exact = imitation.pair_axis(train, target, train, target, train_labels, labels, family)
+    assert exact.teacher_dprime == pytest.approx(exact.on_teacher_axis) and exact.teacher_dprime > 5
+    assert exact.own > 5 and exact.relative_error == 0.0
+    # each pair's classes sit at +-0.5 on dim 1: dropping that offset costs 0.25 per clip, against
+    # a total variance of 25 (dim 0: 0 or 10 by family) + 0.25 (dim 1) + 3 x 0.01 (noise)
+    assert exact.offset_share == pytest.approx(0.25 / (25 + 0.25 + 3 * 0.01), rel=0.05)
+    assert exact.offset == pytest.approx(1.0)
+    half = target.copy()
+    half[:, 1] *= 0.5                                                   # half the pair's offset
+    assert imitation.pair_axis(train, half, train, target, train_labels, labels, family).offset == \
+        pytest.approx(0.5, abs=0.02)
+
+    def drop_dim_1(x):
+        x = x.copy()
+        x[:, 1] = 0.1 * rng.standard_normal(len(x))
+        return x
+
+    miss = imitation.pair_axis(drop_dim_1(train), drop_dim_1(target), train, target, train_labels, labels, family)
+    assert abs(miss.on_teacher_axis) < 0.5 and abs(miss.own) < 0.5 and abs(miss.offset) < 0.1
+    assert miss.relative_error == pytest.approx(1.0, abs=0.1)
+    assert miss.teacher_dprime == pytest.approx(exact.teacher_dprime)
+    # the evidence on another axis (dim 2, rotated away from the teacher's): own axis finds it
+    rotated_train, rotated = drop_dim_1(train), drop_dim_1(target)
+    rotated_train[:, 2], rotated[:, 2] = train[:, 1], target[:, 1]
+    moved = imitation.pair_axis(rotated_train, rotated, train, target, train_labels, labels, family)
+    assert abs(moved.on_teacher_axis) < 0.5 and moved.own > 5
+
+
 def test_recalibrate_batchnorm_sets_the_statistics_of_the_data_and_restores_momentum():
     import keras
     keras.utils.set_random_seed(0)
@@ -84,6 +129,20 @@ def test_render_has_a_line_per_seed_and_the_mean_and_survives_json(tmp_path):
         imitation.asdict(r) | {"gap": r.gap} for r in rows]}), encoding="utf-8")
     label, loaded = imitation.load_rows(path)
     assert imitation.render(label, loaded) == text
+
+
+def test_the_pair_table_is_rendered_when_every_row_has_it_and_survives_json(tmp_path):
+    axis = imitation.PairAxis(0.02, 3.0, 1.0, 2.0, 0.5, 0.3)
+    rows = [replace(_row(s, 50.0 + s), pair_student=axis,
+                    pair_one_hot=imitation.PairAxis(0.02, 3.0, 0.1, 2.5, 0.9, 0.0)) for s in (1, 2)]
+    text = imitation.render("label", rows)
+    assert "Along the confusable pairs' axes" in text
+    assert "| mean | 0.020 | 3.00 | 1.00 | 2.00 / 2.50 | 0.50 | 0.30 |" in text
+    path = tmp_path / "imitation.json"
+    path.write_text(json.dumps({"label": "label", "rows": [
+        imitation.asdict(r) | {"gap": r.gap} for r in rows]}), encoding="utf-8")
+    assert imitation.render(*imitation.load_rows(path)) == text
+    assert "pairs' axes" not in imitation.render("label", [_row(1, 50.0)])     # files written before
 
 
 def test_a_store_without_the_models_is_one_error_naming_the_command(tmp_path, capsys):
