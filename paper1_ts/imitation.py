@@ -31,7 +31,7 @@ that trains it), and measures on the training split and on the evaluation split:
   evidence), how far apart the two classes are on evaluation clips (d')
   in the teacher's mean target and in the student's embedding, and the student's relative
   error, and the share of the teacher's class offset (mean a - mean b) the student
-  reproduces on it. Beside them the d' on each model's own best axis (LDA on its training embeddings),
+  reproduces on it, on the training clips it was fitted to and on evaluation clips. Beside them the d' on each model's own best axis (LDA on its training embeddings),
   for the student and the one-hot model: the pair evidence a model has anywhere;
 - the student and the one-hot model again after re-estimating their BatchNorm statistics on the training clips
   (`recalibrate_batchnorm`): the demo trains 6 steps per epoch, so the moving averages
@@ -97,6 +97,8 @@ class PairAxis:
     relative_error: float    # E ((model - target)·u)^2 / var(target·u) on the teacher's axis (eval)
     offset: float            # the model's class-mean difference (a - b) on the teacher's axis over the
                              # teacher's (eval): 1 = the pair's offset reproduced, 0 = none of it
+    offset_train: float = math.nan   # the same on the training clips the model was fitted to
+                                     # (nan in files written before it was measured)
 
 
 def _dprime(projection: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
@@ -121,8 +123,9 @@ def pair_axis(model_train: np.ndarray, model_eval: np.ndarray, target_train: np.
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
     total = float(target_eval.var(axis=0).sum())
-    def offset(projection, a, b):
-        return float(projection[labels == a].mean() - projection[labels == b].mean())
+
+    def offset(projection, of, a, b):
+        return float(projection[of == a].mean() - projection[of == b].mean())
 
     facts, dropped = [], 0.0
     for f in np.unique(family):
@@ -140,7 +143,8 @@ def pair_axis(model_train: np.ndarray, model_eval: np.ndarray, target_train: np.
         facts.append((_dprime(on_target, labels, a, b),
                       _dprime(on_model, labels, a, b), _dprime(own, labels, a, b),
                       float(np.mean((on_model - on_target) ** 2)) / max(float(on_target.var()), 1e-12),
-                      offset(on_model, a, b) / offset(on_target, a, b)))
+                      offset(on_model, labels, a, b) / offset(on_target, labels, a, b),
+                      offset(model_train @ axis, train_labels, a, b) / offset(target_train @ axis, train_labels, a, b)))
     return PairAxis(dropped / max(total, 1e-12), *(float(v) for v in np.mean(facts, axis=0)))
 
 
@@ -352,6 +356,10 @@ def _pct(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.1f}"
 
 
+def _number(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}"
+
+
 def render(label: str, rows: Sequence[SeedImitation]) -> str:
     """A Markdown table, one line per seed and a mean line (accuracies: SVM back-end, %)."""
     def line(name, m_tr, m_ev, gap, fl_tr, fl_ev, cls, other, teacher, mean_t, student, one_hot, w_s, w_o,
@@ -371,7 +379,7 @@ def render(label: str, rows: Sequence[SeedImitation]) -> str:
 PAIR_COLUMNS = ("what dropping every pair's offset adds to the distance (share of the target's variance)", "d' of the pair, teacher's mean target",
                 "student's d' on the teacher's axis", "d' on the model's own axis: student / one-hot",
                 "student's relative error on the teacher's axis",
-                "student's share of the teacher's class offset on the axis")
+                "student's share of the teacher's class offset on the axis, train / eval")
 
 
 def _render_pairs(rows: Sequence[SeedImitation]) -> str:
@@ -379,11 +387,11 @@ def _render_pairs(rows: Sequence[SeedImitation]) -> str:
     def cells(r):
         s = r.pair_student
         return [s.offset_share, s.teacher_dprime, s.on_teacher_axis, s.own, r.pair_one_hot.own, s.relative_error,
-                s.offset]
+                s.offset_train, s.offset]
 
-    def line(name, share, teacher, on_axis, own_s, own_o, error, offset):
+    def line(name, share, teacher, on_axis, own_s, own_o, error, offset_train, offset):
         return (f"| {name} | {share:.3f} | {teacher:.2f} | {on_axis:.2f} | {own_s:.2f} / {own_o:.2f} | "
-                f"{error:.2f} | {offset:.2f} |")
+                f"{error:.2f} | {_number(offset_train)} / {offset:.2f} |")
 
     body = [line(r.seed, *cells(r)) for r in rows] + [line("mean", *np.mean([cells(r) for r in rows], axis=0))]
     head = "| seed | " + " | ".join(PAIR_COLUMNS) + " |\n|" + "---|" * (len(PAIR_COLUMNS) + 1)

@@ -72,11 +72,11 @@ def test_pair_axis_finds_evidence_on_a_weak_axis_and_a_student_that_misses_it():
     # each pair's classes sit at +-0.5 on dim 1: dropping that offset costs 0.25 per clip, against
     # a total variance of 25 (dim 0: 0 or 10 by family) + 0.25 (dim 1) + 3 x 0.01 (noise)
     assert exact.offset_share == pytest.approx(0.25 / (25 + 0.25 + 3 * 0.01), rel=0.05)
-    assert exact.offset == pytest.approx(1.0)
+    assert exact.offset == pytest.approx(1.0) and exact.offset_train == pytest.approx(1.0)
     half = target.copy()
-    half[:, 1] *= 0.5                                                   # half the pair's offset
-    assert imitation.pair_axis(train, half, train, target, train_labels, labels, family).offset == \
-        pytest.approx(0.5, abs=0.02)
+    half[:, 1] *= 0.5                                   # half the pair's offset on evaluation clips only
+    halved = imitation.pair_axis(train, half, train, target, train_labels, labels, family)
+    assert halved.offset == pytest.approx(0.5, abs=0.02) and halved.offset_train == pytest.approx(1.0)
 
     def drop_dim_1(x):
         x = x.copy()
@@ -132,17 +132,23 @@ def test_render_has_a_line_per_seed_and_the_mean_and_survives_json(tmp_path):
 
 
 def test_the_pair_table_is_rendered_when_every_row_has_it_and_survives_json(tmp_path):
-    axis = imitation.PairAxis(0.02, 3.0, 1.0, 2.0, 0.5, 0.3)
+    axis = imitation.PairAxis(0.02, 3.0, 1.0, 2.0, 0.5, 0.3, 0.8)
     rows = [replace(_row(s, 50.0 + s), pair_student=axis,
-                    pair_one_hot=imitation.PairAxis(0.02, 3.0, 0.1, 2.5, 0.9, 0.0)) for s in (1, 2)]
+                    pair_one_hot=imitation.PairAxis(0.02, 3.0, 0.1, 2.5, 0.9, 0.0, 0.0)) for s in (1, 2)]
     text = imitation.render("label", rows)
     assert "Along the confusable pairs' axes" in text
-    assert "| mean | 0.020 | 3.00 | 1.00 | 2.00 / 2.50 | 0.50 | 0.30 |" in text
+    assert "| mean | 0.020 | 3.00 | 1.00 | 2.00 / 2.50 | 0.50 | 0.80 / 0.30 |" in text
     path = tmp_path / "imitation.json"
     path.write_text(json.dumps({"label": "label", "rows": [
         imitation.asdict(r) | {"gap": r.gap} for r in rows]}), encoding="utf-8")
     assert imitation.render(*imitation.load_rows(path)) == text
     assert "pairs' axes" not in imitation.render("label", [_row(1, 50.0)])     # files written before
+    older = json.loads(path.read_text(encoding="utf-8"))
+    for row in older["rows"]:
+        for side in ("pair_student", "pair_one_hot"):
+            del row[side]["offset_train"]                  # written before the training-clip offset
+    path.write_text(json.dumps(older), encoding="utf-8")
+    assert "| 0.50 | - / 0.30 |" in imitation.render(*imitation.load_rows(path))
 
 
 def test_a_store_without_the_models_is_one_error_naming_the_command(tmp_path, capsys):
