@@ -25,14 +25,15 @@ that trains it), and measures on the training split and on the evaluation split:
   classes (`class_bearing`: share of variance between class means at or above the median,
   from the training clips' mean targets) and on the other half;
 - along each confusable pair's axis (premises design only, after the BatchNorm re-estimate
-  below; `pair_axis`): the teacher's axis is the direction between the pair's two classes'
-  mean targets on the training clips. On it: what dropping the pairs' class offsets would add to
-  the squared distance, as a share of the target's variance (how much Eq. (5) weighs that
-  evidence), how far apart the two classes are on evaluation clips (d')
-  in the teacher's mean target and in the student's embedding, and the student's relative
-  error, and the share of the teacher's class offset (mean a - mean b) the student
-  reproduces on it, on the training clips it was fitted to and on evaluation clips. Beside them the d' on each model's own best axis (LDA on its training embeddings),
-  for the student and the one-hot model: the pair evidence a model has anywhere;
+  below; `pair_axis`), the teacher's axis being the direction between the pair's two
+  classes' mean targets on the training clips: what dropping the pairs' class offsets
+  would add to the squared distance, as a share of the target's variance (how much Eq. (5)
+  weighs that evidence); how far apart the two classes are on evaluation clips (d') in the
+  teacher's mean target and in the student's embedding; the student's relative error on
+  the axis; the share of the teacher's class offset (mean a - mean b) the student
+  reproduces, on its training clips and on evaluation clips; and the d' on each model's
+  own best axis (LDA on its training embeddings), student and one-hot: the pair evidence
+  a model has anywhere;
 - the student and the one-hot model again after re-estimating their BatchNorm statistics on the training clips
   (`recalibrate_batchnorm`): the demo trains 6 steps per epoch, so the moving averages
   (momentum 0.99, a memory of ~100 steps) lag the weights; if that gap were why a student
@@ -97,8 +98,7 @@ class PairAxis:
     relative_error: float    # E ((model - target)·u)^2 / var(target·u) on the teacher's axis (eval)
     offset: float            # the model's class-mean difference (a - b) on the teacher's axis over the
                              # teacher's (eval): 1 = the pair's offset reproduced, 0 = none of it
-    offset_train: float = math.nan   # the same on the training clips the model was fitted to
-                                     # (nan in files written before it was measured)
+    offset_train: float      # the same on the training clips the model was fitted to
 
 
 def _dprime(projection: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
@@ -356,9 +356,6 @@ def _pct(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.1f}"
 
 
-def _number(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.2f}"
-
 
 def render(label: str, rows: Sequence[SeedImitation]) -> str:
     """A Markdown table, one line per seed and a mean line (accuracies: SVM back-end, %)."""
@@ -391,7 +388,7 @@ def _render_pairs(rows: Sequence[SeedImitation]) -> str:
 
     def line(name, share, teacher, on_axis, own_s, own_o, error, offset_train, offset):
         return (f"| {name} | {share:.3f} | {teacher:.2f} | {on_axis:.2f} | {own_s:.2f} / {own_o:.2f} | "
-                f"{error:.2f} | {_number(offset_train)} / {offset:.2f} |")
+                f"{error:.2f} | {offset_train:.2f} / {offset:.2f} |")
 
     body = [line(r.seed, *cells(r)) for r in rows] + [line("mean", *np.mean([cells(r) for r in rows], axis=0))]
     head = "| seed | " + " | ".join(PAIR_COLUMNS) + " |\n|" + "---|" * (len(PAIR_COLUMNS) + 1)

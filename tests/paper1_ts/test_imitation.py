@@ -143,12 +143,6 @@ def test_the_pair_table_is_rendered_when_every_row_has_it_and_survives_json(tmp_
         imitation.asdict(r) | {"gap": r.gap} for r in rows]}), encoding="utf-8")
     assert imitation.render(*imitation.load_rows(path)) == text
     assert "pairs' axes" not in imitation.render("label", [_row(1, 50.0)])     # files written before
-    older = json.loads(path.read_text(encoding="utf-8"))
-    for row in older["rows"]:
-        for side in ("pair_student", "pair_one_hot"):
-            del row[side]["offset_train"]                  # written before the training-clip offset
-    path.write_text(json.dumps(older), encoding="utf-8")
-    assert "| 0.50 | - / 0.30 |" in imitation.render(*imitation.load_rows(path))
 
 
 def test_a_store_without_the_models_is_one_error_naming_the_command(tmp_path, capsys):
