@@ -111,26 +111,45 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
+def teacher_pair_axes(target_train: np.ndarray, train_labels: np.ndarray,
+                      family: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """(a, b, u) per confusable pair: its two classes and the teacher's axis, u = unit(mean a -
+    mean b) of the training clips' mean targets `target_train` [N_tr, D]; `family` [C] names
+    the pair of each class."""
+    pairs = []
+    for f in np.unique(family):
+        a, b = (int(c) for c in np.flatnonzero(family == f)[:2])
+        pairs.append((a, b, _unit(target_train[train_labels == a].mean(0) - target_train[train_labels == b].mean(0))))
+    return pairs
+
+
+def _offset(projection: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
+    return float(projection[labels == a].mean() - projection[labels == b].mean())
+
+
+def offset_share(model: np.ndarray, target: np.ndarray, labels: np.ndarray,
+                 pairs: Sequence[tuple[int, int, np.ndarray]]) -> float:
+    """Mean over `pairs` (teacher_pair_axes) of the model's class-mean difference a - b on the
+    teacher's axis over the target's, on the same clips (`model`, `target` [N, D], `labels`
+    [N]): 1 = every pair's offset reproduced, 0 = none of it."""
+    return float(np.mean([_offset(model @ u, labels, a, b) / _offset(target @ u, labels, a, b)
+                          for a, b, u in pairs]))
+
+
 def pair_axis(model_train: np.ndarray, model_eval: np.ndarray, target_train: np.ndarray,
               target_eval: np.ndarray, train_labels: np.ndarray, labels: np.ndarray,
               family: np.ndarray) -> PairAxis:
     """A model's embeddings (`model_train` [N_tr, D], `model_eval` [N, D]) against the
     teacher's mean targets (`target_train`, `target_eval`) along each pair's axis: the
-    teacher's u = unit(mean a - mean b) of the training clips' mean targets, and the model's
-    own LDA axis (shrinkage, fitted on its training embeddings of the pair's two classes);
-    `family` [C] names the pair of each class. Every d' is read on the evaluation clips.
-    Means over the pairs."""
+    teacher's u (teacher_pair_axes), and the model's own LDA axis (shrinkage, fitted on its
+    training embeddings of the pair's two classes); `family` [C] names the pair of each
+    class. Every d' is read on the evaluation clips. Means over the pairs."""
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
     total = float(target_eval.var(axis=0).sum())
-
-    def offset(projection, of, a, b):
-        return float(projection[of == a].mean() - projection[of == b].mean())
-
+    pairs = teacher_pair_axes(target_train, train_labels, family)
     facts, dropped = [], 0.0
-    for f in np.unique(family):
-        a, b = np.flatnonzero(family == f)[:2]
-        axis = _unit(target_train[train_labels == a].mean(0) - target_train[train_labels == b].mean(0))
+    for a, b, axis in pairs:
         on_target, on_model = target_eval @ axis, model_eval @ axis                # [N]
         pair = np.isin(train_labels, (a, b))
         lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(
@@ -142,10 +161,10 @@ def pair_axis(model_train: np.ndarray, model_eval: np.ndarray, target_train: np.
         dropped += float(np.mean(shift ** 2))
         facts.append((_dprime(on_target, labels, a, b),
                       _dprime(on_model, labels, a, b), _dprime(own, labels, a, b),
-                      float(np.mean((on_model - on_target) ** 2)) / max(float(on_target.var()), 1e-12),
-                      offset(on_model, labels, a, b) / offset(on_target, labels, a, b),
-                      offset(model_train @ axis, train_labels, a, b) / offset(target_train @ axis, train_labels, a, b)))
-    return PairAxis(dropped / max(total, 1e-12), *(float(v) for v in np.mean(facts, axis=0)))
+                      float(np.mean((on_model - on_target) ** 2)) / max(float(on_target.var()), 1e-12)))
+    return PairAxis(dropped / max(total, 1e-12), *(float(v) for v in np.mean(facts, axis=0)),
+                    offset=offset_share(model_eval, target_eval, labels, pairs),
+                    offset_train=offset_share(model_train, target_train, train_labels, pairs))
 
 
 @dataclass(frozen=True)

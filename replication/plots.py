@@ -6,6 +6,7 @@
                         (paper 1 Fig. 1: 10 s vs concatenated segments; paper 2 Figs. 4-5)
   plot_grouped_bars     grouped bar chart (paper 2 Fig. 3 DN/DR/D-RN; published vs achieved)
   plot_check_bars       published/reference vs achieved bars from a check report
+  plot_lines            y against x, one line per series, colour per group (training courses)
 
 Every function validates its input (ValueError naming the problem), writes the PNG
 atomically (temporary name + rename) and returns the path. matplotlib is imported when a
@@ -260,3 +261,28 @@ def plot_check_bars(report: Any, path: str | os.PathLike, metric: str = "accurac
         cats, {ref_label: [r.get("reference") for r in rows], "achieved": [r["mean"] for r in rows]},
         path, errors={"achieved": [r["std"] for r in rows]},
         ylabel=f"{'mAP@3' if metric == 'map_at_3' else metric} (%)", dpi=dpi)
+
+
+def plot_lines(series: Mapping[str, tuple[Sequence[float], Sequence[float], str]], path: str | os.PathLike,
+               xlabel: str, ylabel: str, title: str = "", dpi: int = 120) -> Path:
+    """One line per series {label: (x, y, group)}; the series of a group share a colour
+    (e.g. one training schedule, one line per seed)."""
+    if not series:
+        raise ValueError("plot_lines: no series to plot")
+    for label, (x, y, _) in series.items():
+        if len(x) != len(y) or not len(x):
+            raise ValueError(f"plot_lines: series '{label}' has {len(x)} x and {len(y)} y values")
+    plt = _pyplot()
+    colours = {g: f"C{i}" for i, g in enumerate(dict.fromkeys(group for _, _, group in series.values()))}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    shown = set()
+    for label, (x, y, group) in series.items():
+        ax.plot(x, y, "-o", ms=3, color=colours[group], alpha=0.8,
+                label=group if group not in shown else None)
+        shown.add(group)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path, dpi)

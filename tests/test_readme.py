@@ -40,6 +40,7 @@ SECTIONS = {
     "claims_premises_p1_cosine": "docs/claims.md",
     "imitation_levelled": "docs/claims.md",
     "imitation_cosine": "docs/claims.md",
+    "offset_course": "docs/claims.md",
     "claims_esc10": "docs/claims.md",
 }
 
@@ -205,6 +206,13 @@ def test_imitation_sections_are_their_json(name, json_name):
     label, rows = load_rows(DOCS / "results" / "imitation" / f"{json_name}.json")
     assert section(DOCS / "claims.md", name) == render(label, rows).strip("\n"), \
         f"docs/claims.md section '{name}' is not docs/results/imitation/{json_name}.json: rerun its command"
+
+
+def test_offset_course_section_is_its_json():
+    from paper1_ts.offset_course import load, render
+    assert section(DOCS / "claims.md", "offset_course") == \
+        render(load(DOCS / "results" / "offset_course" / "course.json")).strip("\n"), \
+        "docs/claims.md section 'offset_course' is not docs/results/offset_course/course.json: rerun its command"
 
 
 def test_peers_section_is_current(monkeypatch):

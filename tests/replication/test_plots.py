@@ -115,3 +115,14 @@ def test_check_bars_from_a_report(tmp_path):
     _valid_png(plots.plot_check_bars(report, tmp_path / "bars.png"))
     with pytest.raises(ValueError, match="no achieved 'map_at_3'"):
         plots.plot_check_bars(report, tmp_path / "m.png", metric="map_at_3")
+
+
+def test_plot_lines_colours_by_group_and_rejects_bad_series(tmp_path):
+    from replication.plots import plot_lines
+    path = plot_lines({"a, seed 0": ([1, 2], [0.1, 0.2], "a"), "a, seed 1": ([1, 2], [0.2, 0.3], "a"),
+                       "b, seed 0": ([1, 2], [0.0, 0.1], "b")}, tmp_path / "lines.png", "x", "y")
+    assert path.is_file() and path.stat().st_size > 0
+    with pytest.raises(ValueError, match="series 'bad' has 2 x and 1 y"):
+        plot_lines({"bad": ([1, 2], [0.1], "g")}, tmp_path / "bad.png", "x", "y")
+    with pytest.raises(ValueError, match="no series"):
+        plot_lines({}, tmp_path / "none.png", "x", "y")

@@ -1,0 +1,230 @@
+"""When a TS student picks up its teacher's pair evidence: the pair offset epoch by epoch.
+
+    python -m paper1_ts.offset_course --data-root DIR --seeds 0 1 \
+        --arm LABEL PRESET RESULTS [--arm LABEL PRESET RESULTS ...] \
+        [--every 2] [--draws 4] [--out FILE.json] [--plot FILE.png] [--into FILE --section NAME]
+
+For each arm (a preset and the results root of a claims run that trained Table 6 with it)
+and seed, retrains Table 6's spectrogram TS student (last hidden layer, 20 s teacher) from
+that store's teacher, with the arm's preset, seed and data (the same training functions as
+the table; the store is only read, nothing is saved), and every `--every` epochs
+of each of its two steps records its training loss and its share of the teacher's class
+offset on the confusable pairs' axes (paper1_ts.imitation.offset_share, on the training
+clips, against the teacher's mean target over `--draws` partner draws; premises design
+only). The table gives the share at the end of each step and at a few epochs of the GRU
+step; the plot, the whole course, one line per arm and seed.
+
+This is what decides whether the constant-rate students' slow loss creep (the reason they
+do not level off) is the pair offset being learnt late, and whether the annealed rate stops
+before it is (docs/claims.md, section offset_course).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from shared.cli import UsageError, command
+
+PROG = "python -m paper1_ts.offset_course"
+
+
+@dataclass(frozen=True)
+class Point:
+    step: int            # 1: pooling head, 2: the whole CNN-GRU (two-step training)
+    epoch: int           # 1-based within the step
+    loss: float          # the epoch's mean training loss (Eq. (5))
+    offset: float        # share of the teacher's pair offset on the training clips
+
+
+@dataclass(frozen=True)
+class Course:
+    arm: str
+    seed: int
+    points: tuple[Point, ...]
+
+    def at(self, step: int, epoch: int | None = None) -> Point:
+        """The point of `step` at `epoch` (None: its last)."""
+        points = [p for p in self.points if p.step == step and (epoch is None or p.epoch == epoch)]
+        if not points:
+            raise KeyError(f"{self.arm} seed {self.seed}: no point at step {step}, epoch {epoch}")
+        return points[-1]
+
+
+def _measure_callback(ctx, targets, labels, pairs, every: int, step: int, seed: int, points: list):
+    import keras
+
+    from paper1_ts import backend_svm
+    from paper1_ts.imitation import offset_share, recalibrate_batchnorm
+
+    class Measure(keras.callbacks.Callback):
+        """Every `every` epochs: the student's offset share with its BatchNorm statistics
+        re-estimated on the training clips (the demo's 6 steps per epoch leave the moving
+        averages ~16 epochs behind the weights), then the moving averages put back."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % every:
+                return
+            student = self.model.student
+            layers = [layer for layer in student._flatten_layers(include_self=False, recursive=True)
+                      if isinstance(layer, keras.layers.BatchNormalization)]
+            saved = [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in layers]
+            try:
+                recalibrate_batchnorm(student, ctx.train_dataset("spec", seed=seed))
+                emb = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "train"))
+            finally:
+                for layer, (mean, variance) in zip(layers, saved):
+                    layer.moving_mean.assign(mean)
+                    layer.moving_variance.assign(variance)
+            if not np.array_equal(emb.labels, labels):
+                raise RuntimeError("training clips came back in another order than the teacher's targets")
+            points.append(Point(step, epoch + 1, float((logs or {}).get("loss", np.nan)),
+                                offset_share(emb.vectors, targets, labels, pairs)))
+    return Measure()
+
+
+def course(plan, ctx, params, arm: str, seed: int, draws: int, every: int) -> Course:
+    """Retrains one seed's Table 6 spectrogram TS student of `plan` (the order of
+    jobs.Paper1Jobs.train: seed, data, teacher, student) and records its course. The
+    measurement's training-mode passes draw dropout masks of their own, so this is a rerun
+    of the same protocol, not a replay of the stored model."""
+    import keras
+
+    from paper1_ts import jobs, train
+    from paper1_ts.imitation import STUDENT_RUN, _teacher_draws, families_of, teacher_pair_axes
+    from shared.distribute import make_strategy
+
+    family = families_of(ctx)
+    if family is None:
+        raise UsageError(f"{params.data.root}: the pair offset needs the demo's premises design "
+                         "(python -m replication.data prepare demo --opt design=premises)")
+    ref = plan.systems[(STUDENT_RUN, seed)][0]
+    keras.utils.set_random_seed(seed)
+    strategy = make_strategy(params.distribute)
+    ts = jobs.ts_params(ref.job, params)
+    train_ds = ctx.train_dataset("spec", partners=ref.job.ts.teacher_segments - 1, seed=seed)
+    teacher = jobs.load_teacher(ref.job, ref.teacher_key, params, plan.store, strategy)
+    with strategy.scope():
+        pool = jobs.build("spec", 1, params, head="pool", name="student_pool")
+        student = jobs.build("spec", 1, params, head="gru", name="student")
+    draws_train, labels = _teacher_draws(teacher, ctx, "train", draws, seed)
+    targets = draws_train.mean(0)                                             # [N, D]
+    pairs = teacher_pair_axes(targets, labels, family)
+
+    points: list[Point] = []
+    measure = [_measure_callback(ctx, targets, labels, pairs, every, step, seed, points) for step in (1, 2)]
+    tp = params.train
+    train.train_student_ts(teacher, pool, train_ds, tp, ts, epochs=tp.pool_epochs, strategy=strategy,
+                           callbacks=[measure[0]])
+    with strategy.scope():
+        jobs.copy_cnn_weights(pool, student)
+    train.train_student_ts(teacher, student, train_ds, tp, ts, epochs=tp.gru_epochs, strategy=strategy,
+                           callbacks=[measure[1]])
+    return Course(arm, seed, tuple(points))
+
+
+def load(path: str | Path) -> list[Course]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [Course(c["arm"], c["seed"], tuple(Point(**p) for p in c["points"])) for c in data["courses"]]
+
+
+def render(courses: Sequence[Course], gru_epochs: Sequence[int] = (2, 6, 10, 14, 20)) -> str:
+    """Markdown: per arm and seed, the offset share (and loss) at the end of step 1 and at
+    `gru_epochs` of step 2 (those it recorded), then each arm's mean line."""
+    epochs = [e for e in gru_epochs if all(any(p.step == 2 and p.epoch == e for p in c.points) for c in courses)]
+    head = ("| arm | seed | end of step 1 | " + " | ".join(f"GRU epoch {e}" for e in epochs)
+            + " |\n|" + "---|" * (3 + len(epochs)))
+
+    def cells(c: Course) -> list[tuple[float, float]]:
+        points = [c.at(1)] + [c.at(2, e) for e in epochs]
+        return [(p.offset, p.loss) for p in points]
+
+    def line(arm, seed, values):
+        return f"| {arm} | {seed} | " + " | ".join(f"{o:.2f} ({l:.3f})" for o, l in values) + " |"
+
+    rows = [line(c.arm, c.seed, cells(c)) for c in courses]
+    for arm in dict.fromkeys(c.arm for c in courses):
+        mine = [cells(c) for c in courses if c.arm == arm]
+        rows.append(line(arm, "mean", [tuple(v) for v in np.mean(mine, axis=0)]))
+    return ("Share of the teacher's pair offset reproduced on the training clips (training loss in "
+            "brackets):\n\n" + head + "\n" + "\n".join(rows) + "\n")
+
+
+def plot(courses: Sequence[Course], path: str | Path) -> Path:
+    """Offset share against epoch (step 1 then step 2), one line per arm, seed and step."""
+    from replication.plots import plot_lines
+
+    series = {}
+    for c in courses:
+        first = max(p.epoch for p in c.points if p.step == 1)
+        for step in (1, 2):                # apart: the GRU step starts from a new embedding layer
+            points = [p for p in c.points if p.step == step]
+            series[f"{c.arm}, seed {c.seed}, step {step}"] = (
+                [p.epoch + (first if step == 2 else 0) for p in points], [p.offset for p in points], c.arm)
+    return plot_lines(series, path, xlabel="epoch (pooling step, then GRU step)",
+                      ylabel="share of the teacher's pair offset (training clips)",
+                      title="Spectrogram TS students: the confusable pairs' offset over training")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arm", nargs=3, action="append", required=True, metavar=("LABEL", "PRESET", "RESULTS"),
+                   help="an arm: its label, the preset its models were trained with, the results root of its store")
+    p.add_argument("--data-root", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--every", type=int, default=2, help="measure every N epochs (default 2)")
+    p.add_argument("--draws", type=int, default=4, help="partner draws per clip (default 4)")
+    p.add_argument("--out", default=None, help="write the courses as JSON here")
+    p.add_argument("--plot", default=None, help="write the PNG here")
+    p.add_argument("--into", default=None, metavar="FILE", help="also put the table between markers in FILE")
+    p.add_argument("--section", default="offset_course", help="marker name for --into")
+    return p
+
+
+@command(PROG)
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.every < 1 or args.draws < 2:
+        raise UsageError(f"--every must be >= 1 and --draws >= 2 (got {args.every}, {args.draws})")
+    from paper1_ts import data as p1data
+    from paper1_ts import tables
+    from paper1_ts.experiments import table_by_number
+    from paper1_ts.imitation import check_trained
+    from paper1_ts.params import resolve_params
+
+    arms = []
+    for label, preset, results in args.arm:                   # every store checked before training
+        params = resolve_params(preset, {"seeds": max(args.seeds) + 1, "data": {"root": args.data_root},
+                                         "results_root": results})
+        plan = tables.make_plan(table_by_number(6), params, Path(preset).stem, warn=lambda _: None)
+        check_trained(plan)
+        arms.append((label, params, plan))
+    courses = []
+    for label, params, plan in arms:
+        ctx = p1data.DataContext(params, prepare=False)
+        for seed in args.seeds:
+            courses.append(course(plan, ctx, params, label, seed, args.draws, args.every))
+            print(f"{label}, seed {seed}: {len(courses[-1].points)} points", flush=True)
+    text = render(courses)
+    print(text)
+    if args.out:
+        from shared.config import atomic_write_text
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.out, json.dumps({"courses": [asdict(c) for c in courses]}, indent=2) + "\n")
+    if args.plot:
+        print(f"plot: {plot(courses, args.plot)}")
+    if args.into:
+        from replication.report import replace_between_markers
+        replace_between_markers(args.into, args.section, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
