@@ -236,7 +236,7 @@ def recalibrate_batchnorm(model, batches, key: str = "x") -> int:
     return count
 
 
-def _teacher_draws(teacher, ctx, split: str, draws: int, seed: int):
+def teacher_draws(teacher, ctx, split: str, draws: int, seed: int):
     """[K, N, D] teacher embeddings of the split's clips joined with K partner draws, and
     the labels (the same clips in the same order every draw)."""
     from paper1_ts import backend_svm
@@ -281,7 +281,7 @@ def within_pair(predicted: np.ndarray, labels: np.ndarray, family: np.ndarray) -
     return 100 * float(np.mean(predicted[right_family] == labels[right_family])) if right_family.any() else 0.0
 
 
-def _svm(train, evaluation, params, n: int, seed: int,
+def svm_accuracy(train, evaluation, params, n: int, seed: int,
          family: np.ndarray | None = None) -> tuple[float, float | None]:
     """(SVM accuracy (%) of `evaluation` by an SVM fitted on `train`, the within-pair
     accuracy given the classes' `family`, else None)."""
@@ -303,7 +303,7 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
     n = len(ctx.classes)
     targets, labels = {}, {}
     for split in ("train", "eval"):
-        targets[split], labels[split] = _teacher_draws(teacher, ctx, split, draws, seed)
+        targets[split], labels[split] = teacher_draws(teacher, ctx, split, draws, seed)
 
     dims = class_bearing(targets["train"].mean(0), labels["train"])
     family = families_of(ctx)
@@ -319,7 +319,7 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         if family is not None:
             fits["pairs"] = pair_axis(single["train"].vectors, single["eval"].vectors, targets["train"].mean(0),
                                       targets["eval"].mean(0), labels["train"], labels["eval"], family)
-        return fits, _svm(single["train"], single["eval"], params, n, seed, family)
+        return fits, svm_accuracy(single["train"], single["eval"], params, n, seed, family)
 
     accuracy, fits = {}, {}
     for name, ref in (("student", student_ref), ("one_hot", one_hot_ref)):
@@ -328,9 +328,9 @@ def measure_seed(plan, ctx, params, seed: int, draws: int) -> SeedImitation:
         fits[name], accuracy[name] = student_facts(model)
         recalibrate_batchnorm(model, ctx.train_dataset("spec", seed=seed))   # shuffled, as in training
         fits[f"{name}_re"], accuracy[f"{name}_re"] = student_facts(model)
-    teacher_svm, _ = _svm(as_embeddings(targets["train"][0], "train"),
+    teacher_svm, _ = svm_accuracy(as_embeddings(targets["train"][0], "train"),
                           as_embeddings(targets["eval"][0], "eval"), params, n, seed)
-    mean_svm, _ = _svm(as_embeddings(targets["train"].mean(0), "train"),
+    mean_svm, _ = svm_accuracy(as_embeddings(targets["train"].mean(0), "train"),
                        as_embeddings(targets["eval"].mean(0), "eval"), params, n, seed)
     return SeedImitation(
         seed, fits["student"]["train"], fits["student"]["eval"], teacher_svm, mean_svm,

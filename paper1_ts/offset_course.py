@@ -2,7 +2,7 @@
 
     python -m paper1_ts.offset_course --data-root DIR --seeds 0 1 \
         --arm LABEL PRESET RESULTS [--arm LABEL PRESET RESULTS ...] \
-        [--every 2] [--draws 4] [--out FILE.json] [--plot FILE.png] [--into FILE --section NAME]
+        [--gru-epochs LABEL N] [--every 2] [--draws 4] [--out FILE.json] [--plot FILE.png] [--into FILE --section NAME]
 
 For each arm (a preset and the results root of a claims run that trained Table 6 with it)
 and seed, retrains Table 6's spectrogram TS student (last hidden layer, 20 s teacher) from
@@ -11,7 +11,9 @@ the table; the store is only read, nothing is saved), and every `--every` epochs
 of each of its two steps records its training loss and its share of the teacher's class
 offset on the confusable pairs' axes (paper1_ts.imitation.offset_share, on the training
 clips, against the teacher's mean target over `--draws` partner draws; premises design
-only). The table gives the share at the end of each step and at a few epochs of the GRU
+only) and its SVM accuracy on the evaluation clips (never used to choose anything).
+`--gru-epochs LABEL N` trains one arm's students' GRU step longer than its preset, from the
+same stored teachers: how far the offset climbs when the student is given the time. The table gives the share at the end of each step and at a few epochs of the GRU
 step; the plot, the whole course, one line per arm and seed.
 
 This is what decides whether the constant-rate students' slow loss creep (the reason they
@@ -24,7 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -41,6 +43,7 @@ class Point:
     epoch: int           # 1-based within the step
     loss: float          # the epoch's mean training loss (Eq. (5))
     offset: float        # share of the teacher's pair offset on the training clips
+    accuracy: float      # % SVM accuracy on the evaluation clips (Table 6's back-end)
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,11 @@ class Course:
         return points[-1]
 
 
-def _measure_callback(ctx, targets, labels, pairs, every: int, step: int, seed: int, points: list):
+def _measure_callback(ctx, params, targets, labels, pairs, every: int, step: int, seed: int, points: list):
     import keras
 
     from paper1_ts import backend_svm
-    from paper1_ts.imitation import offset_share, recalibrate_batchnorm
+    from paper1_ts.imitation import offset_share, recalibrate_batchnorm, svm_accuracy
 
     class Measure(keras.callbacks.Callback):
         """Every `every` epochs: the student's offset share with its BatchNorm statistics
@@ -78,14 +81,16 @@ def _measure_callback(ctx, targets, labels, pairs, every: int, step: int, seed: 
             try:
                 recalibrate_batchnorm(student, ctx.train_dataset("spec", seed=seed))
                 emb = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "train"))
+                evaluation = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "eval"))
             finally:
                 for layer, (mean, variance) in zip(layers, saved):
                     layer.moving_mean.assign(mean)
                     layer.moving_variance.assign(variance)
             if not np.array_equal(emb.labels, labels):
                 raise RuntimeError("training clips came back in another order than the teacher's targets")
+            accuracy, _ = svm_accuracy(emb, evaluation, params, len(ctx.classes), seed)
             points.append(Point(step, epoch + 1, float((logs or {}).get("loss", np.nan)),
-                                offset_share(emb.vectors, targets, labels, pairs)))
+                                offset_share(emb.vectors, targets, labels, pairs), accuracy))
     return Measure()
 
 
@@ -97,7 +102,7 @@ def course(plan, ctx, params, arm: str, seed: int, draws: int, every: int) -> Co
     import keras
 
     from paper1_ts import jobs, train
-    from paper1_ts.imitation import STUDENT_RUN, _teacher_draws, families_of, teacher_pair_axes
+    from paper1_ts.imitation import STUDENT_RUN, teacher_draws, families_of, teacher_pair_axes
     from shared.distribute import make_strategy
 
     family = families_of(ctx)
@@ -113,12 +118,12 @@ def course(plan, ctx, params, arm: str, seed: int, draws: int, every: int) -> Co
     with strategy.scope():
         pool = jobs.build("spec", 1, params, head="pool", name="student_pool")
         student = jobs.build("spec", 1, params, head="gru", name="student")
-    draws_train, labels = _teacher_draws(teacher, ctx, "train", draws, seed)
+    draws_train, labels = teacher_draws(teacher, ctx, "train", draws, seed)
     targets = draws_train.mean(0)                                             # [N, D]
     pairs = teacher_pair_axes(targets, labels, family)
 
     points: list[Point] = []
-    measure = [_measure_callback(ctx, targets, labels, pairs, every, step, seed, points) for step in (1, 2)]
+    measure = [_measure_callback(ctx, params, targets, labels, pairs, every, step, seed, points) for step in (1, 2)]
     tp = params.train
     train.train_student_ts(teacher, pool, train_ds, tp, ts, epochs=tp.pool_epochs, strategy=strategy,
                            callbacks=[measure[0]])
@@ -134,26 +139,34 @@ def load(path: str | Path) -> list[Course]:
     return [Course(c["arm"], c["seed"], tuple(Point(**p) for p in c["points"])) for c in data["courses"]]
 
 
-def render(courses: Sequence[Course], gru_epochs: Sequence[int] = (2, 6, 10, 14, 20)) -> str:
-    """Markdown: per arm and seed, the offset share (and loss) at the end of step 1 and at
-    `gru_epochs` of step 2 (those it recorded), then each arm's mean line."""
-    epochs = [e for e in gru_epochs if all(any(p.step == 2 and p.epoch == e for p in c.points) for c in courses)]
+def render(courses: Sequence[Course], gru_epochs: Sequence[int] = (2, 6, 10, 14, 20, 30, 40, 60)) -> str:
+    """Markdown: per arm and seed, the offset share, the SVM accuracy and the loss at the end
+    of step 1 and at those of `gru_epochs` of step 2 that some course recorded ("-" where a
+    course did not), then each arm's mean line."""
+    epochs = [e for e in gru_epochs if any(p.step == 2 and p.epoch == e for c in courses for p in c.points)]
     head = ("| arm | seed | end of step 1 | " + " | ".join(f"GRU epoch {e}" for e in epochs)
             + " |\n|" + "---|" * (3 + len(epochs)))
 
-    def cells(c: Course) -> list[tuple[float, float]]:
-        points = [c.at(1)] + [c.at(2, e) for e in epochs]
-        return [(p.offset, p.loss) for p in points]
+    def cells(c: Course) -> list[tuple[float, float, float]]:
+        out = []
+        for step, epoch in [(1, None)] + [(2, e) for e in epochs]:
+            try:
+                p = c.at(step, epoch)
+                out.append((p.offset, p.accuracy, p.loss))
+            except KeyError:
+                out.append((np.nan,) * 3)
+        return out
 
     def line(arm, seed, values):
-        return f"| {arm} | {seed} | " + " | ".join(f"{o:.2f} ({l:.3f})" for o, l in values) + " |"
+        return f"| {arm} | {seed} | " + " | ".join(
+            "-" if np.isnan(o) else f"{o:.2f} / {a:.1f} % ({l:.3f})" for o, a, l in values) + " |"
 
     rows = [line(c.arm, c.seed, cells(c)) for c in courses]
     for arm in dict.fromkeys(c.arm for c in courses):
         mine = [cells(c) for c in courses if c.arm == arm]
         rows.append(line(arm, "mean", [tuple(v) for v in np.mean(mine, axis=0)]))
-    return ("Share of the teacher's pair offset reproduced on the training clips (training loss in "
-            "brackets):\n\n" + head + "\n" + "\n".join(rows) + "\n")
+    return ("Share of the teacher's pair offset reproduced on the training clips / SVM accuracy on the "
+            "evaluation clips (training loss in brackets):\n\n" + head + "\n" + "\n".join(rows) + "\n")
 
 
 def plot(courses: Sequence[Course], path: str | Path) -> Path:
@@ -179,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an arm: its label, the preset its models were trained with, the results root of its store")
     p.add_argument("--data-root", required=True)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--gru-epochs", nargs=2, action="append", default=[], metavar=("LABEL", "N"),
+                   help="train arm LABEL's students' GRU step for N epochs instead of its preset's "
+                        "(its teachers as stored); the label should say so")
     p.add_argument("--every", type=int, default=2, help="measure every N epochs (default 2)")
     p.add_argument("--draws", type=int, default=4, help="partner draws per clip (default 4)")
     p.add_argument("--out", default=None, help="write the courses as JSON here")
@@ -199,12 +215,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from paper1_ts.imitation import check_trained
     from paper1_ts.params import resolve_params
 
+    longer = {}
+    for label, n in args.gru_epochs:
+        if label not in {arm[0] for arm in args.arm} or not n.isdigit() or int(n) < 1:
+            raise UsageError(f"--gru-epochs {label} {n}: want the label of an --arm and a whole number >= 1")
+        longer[label] = int(n)
     arms = []
     for label, preset, results in args.arm:                   # every store checked before training
         params = resolve_params(preset, {"seeds": max(args.seeds) + 1, "data": {"root": args.data_root},
                                          "results_root": results})
         plan = tables.make_plan(table_by_number(6), params, Path(preset).stem, warn=lambda _: None)
         check_trained(plan)
+        if label in longer:                                   # the student only: the plan keeps the teacher's key
+            params = replace(params, train=replace(params.train, gru_epochs=longer[label]))
         arms.append((label, params, plan))
     courses = []
     for label, params, plan in arms:
