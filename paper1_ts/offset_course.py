@@ -64,28 +64,20 @@ def _measure_callback(ctx, params, targets, labels, pairs, every: int, step: int
     import keras
 
     from paper1_ts import backend_svm
-    from paper1_ts.imitation import offset_share, recalibrate_batchnorm, svm_accuracy
+    from paper1_ts.imitation import batchnorm_reestimated, offset_share, svm_accuracy
 
     class Measure(keras.callbacks.Callback):
-        """Every `every` epochs: the student's offset share with its BatchNorm statistics
-        re-estimated on the training clips (the demo's 6 steps per epoch leave the moving
-        averages ~16 epochs behind the weights), then the moving averages put back."""
+        """Every `every` epochs: the student's offset share and SVM accuracy with its
+        BatchNorm statistics re-estimated on the training clips (the demo's 6 steps per
+        epoch leave the moving averages ~16 epochs behind the weights), then put back."""
 
         def on_epoch_end(self, epoch, logs=None):
             if (epoch + 1) % every:
                 return
             student = self.model.student
-            layers = [layer for layer in student._flatten_layers(include_self=False, recursive=True)
-                      if isinstance(layer, keras.layers.BatchNormalization)]
-            saved = [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in layers]
-            try:
-                recalibrate_batchnorm(student, ctx.train_dataset("spec", seed=seed))
+            with batchnorm_reestimated(student, ctx.train_dataset("spec", seed=seed)):
                 emb = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "train"))
                 evaluation = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "eval"))
-            finally:
-                for layer, (mean, variance) in zip(layers, saved):
-                    layer.moving_mean.assign(mean)
-                    layer.moving_variance.assign(variance)
             if not np.array_equal(emb.labels, labels):
                 raise RuntimeError("training clips came back in another order than the teacher's targets")
             accuracy, _ = svm_accuracy(emb, evaluation, params, len(ctx.classes), seed)

@@ -110,6 +110,18 @@ def test_recalibrate_batchnorm_sets_the_statistics_of_the_data_and_restores_mome
     assert bn.momentum == pytest.approx(0.99)
 
 
+def test_batchnorm_reestimated_puts_the_moving_statistics_back():
+    import keras
+    rng = np.random.default_rng(1)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(inputs))
+    before = model.get_layer("bn").moving_mean.numpy().copy()
+    batches = [{"x": (3.0 + rng.standard_normal((8, 4))).astype("float32")} for _ in range(3)]
+    with imitation.batchnorm_reestimated(model, batches) as count:
+        assert count == 3 and np.all(model.get_layer("bn").moving_mean.numpy() > 2.0)
+    np.testing.assert_array_equal(model.get_layer("bn").moving_mean.numpy(), before)
+
+
 def _row(seed: int, student: float) -> imitation.SeedImitation:
     fit = imitation.SplitFit(0.3, 0.1, 0.2)
     return imitation.SeedImitation(seed, fit, imitation.SplitFit(0.5, 0.1, 0.4), 70.0, 90.0, student, 60.0,
