@@ -7,18 +7,19 @@
 For each arm (a preset and the results root of a claims run that trained Table 6 with it)
 and seed, retrains Table 6's spectrogram TS student (last hidden layer, 20 s teacher) from
 that store's teacher, with the arm's preset, seed and data (the same training functions as
-the table; the store is only read, nothing is saved), and every `--every` epochs
-of each of its two steps records its training loss and its share of the teacher's class
-offset on the confusable pairs' axes (paper1_ts.imitation.offset_share, on the training
-clips, against the teacher's mean target over `--draws` partner draws; premises design
-only) and its SVM accuracy on the evaluation clips (never used to choose anything).
-`--gru-epochs LABEL N` trains one arm's students' GRU step longer than its preset, from the
-same stored teachers: how far the offset climbs when the student is given the time. The table gives the share at the end of each step and at a few epochs of the GRU
-step; the plot, the whole course, one line per arm and seed.
+the table; the store is only read, nothing is saved). Every `--every` epochs of each of its
+two steps it records the student's training loss, its share of the teacher's class offset
+on the confusable pairs' axes (paper1_ts.imitation.offset_share: on the training clips,
+against the teacher's mean target over `--draws` partner draws; premises design only) and
+its SVM accuracy on the evaluation clips (reported, never used to choose anything).
+`--gru-epochs LABEL N` gives one arm's students a longer GRU step than its preset, from the
+same stored teachers: how far the offset climbs when a student is given the time. The table
+shows the end of step 1 and a few epochs of the GRU step; the plot, the whole course, one
+line per arm, seed and step.
 
-This is what decides whether the constant-rate students' slow loss creep (the reason they
-do not level off) is the pair offset being learnt late, and whether the annealed rate stops
-before it is (docs/claims.md, section offset_course).
+It tells whether the constant-rate students' slow loss creep (why they do not level off)
+is the pair offset being learnt late, and whether the annealed rate stops before it is
+(docs/claims.md, section offset_course).
 """
 
 from __future__ import annotations
