@@ -61,7 +61,7 @@ class Course:
         return points[-1]
 
 
-def _measure_callback(ctx, params, targets, labels, pairs, every: int, step: int, seed: int, points: list):
+def _measure_callback(ctx, params, targets, labels, pairs, every: int, pool, seed: int, points: list):
     import keras
 
     from paper1_ts import backend_svm
@@ -76,6 +76,7 @@ def _measure_callback(ctx, params, targets, labels, pairs, every: int, step: int
             if (epoch + 1) % every:
                 return
             student = self.model.student
+            step = 1 if student is pool else 2                 # the pooling-head model trains first
             with batchnorm_reestimated(student, ctx.train_dataset("spec", seed=seed)):
                 emb = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "train"))
                 evaluation = backend_svm.extract_embeddings(student, ctx.embed_dataset("spec", "eval"))
@@ -116,14 +117,9 @@ def course(plan, ctx, params, arm: str, seed: int, draws: int, every: int) -> Co
     pairs = teacher_pair_axes(targets, labels, family)
 
     points: list[Point] = []
-    measure = [_measure_callback(ctx, params, targets, labels, pairs, every, step, seed, points) for step in (1, 2)]
-    tp = params.train
-    train.train_student_ts(teacher, pool, train_ds, tp, ts, epochs=tp.pool_epochs, strategy=strategy,
-                           callbacks=[measure[0]])
-    with strategy.scope():
-        jobs.copy_cnn_weights(pool, student)
-    train.train_student_ts(teacher, student, train_ds, tp, ts, epochs=tp.gru_epochs, strategy=strategy,
-                           callbacks=[measure[1]])
+    measure = _measure_callback(ctx, params, targets, labels, pairs, every, pool, seed, points)
+    train.train_student_ts_two_step(teacher, pool, student, jobs.copy_cnn_weights, train_ds, params.train, ts,
+                                    strategy=strategy, callbacks=[measure])
     return Course(arm, seed, tuple(points))
 
 
