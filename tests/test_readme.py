@@ -26,6 +26,7 @@ SECTIONS = {
     "esc10": "docs/paper2.md",
     "bench": "docs/scale.md",
     "costs": "docs/scale.md",
+    "rehearsal_times": "docs/scale.md",
     "peers": "docs/scale.md",
     "bench_floor": "docs/scale.md",
     "bench_inference": "docs/scale.md",
@@ -249,6 +250,15 @@ def test_costs_section_is_current():
                          load_throughput(default_throughput_path())).strip("\n")
     assert section(DOCS / "scale.md", "costs") == fresh, \
         "docs/scale.md is stale: run python -m replication.drivers.costs --into docs/scale.md --section costs"
+
+
+def test_rehearsal_times_section_is_its_json():
+    from replication.drivers import rehearsals
+    fresh = rehearsals.render(rehearsals.load_times(ROOT / rehearsals.DEFAULT_OUT),
+                              rehearsals.default_labels()).strip("\n")
+    assert section(DOCS / "scale.md", "rehearsal_times") == fresh, \
+        ("docs/scale.md is stale: run python -m replication.drivers.rehearsals --report-only "
+         "--into docs/scale.md --section rehearsal_times")
 
 
 def test_every_generated_section_is_listed_in_the_checker_page():
