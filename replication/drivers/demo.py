@@ -35,9 +35,10 @@ TIMING_FILE = checkout_root() / "data" / "reference" / "main_job_timing.json"
 # (python -m replication.drivers.claims ..., see README "Does distillation work here?").
 RECORDED_CLAIMS = checkout_root() / "docs" / "results" / "claims" / "claims.json"
 # the kit's reports on the demo generator's premises design (docs/claims.md), shown under the headline:
-# paper 1 at the budget where every arm's loss levels off (levelled_cosine), paper 2 with T^2
+# paper 1 at the paper's constant rate with every arm trained until its loss levels off
+# (levelled_long_gru), paper 2 with T^2
 PREMISES_CLAIMS = tuple(checkout_root() / "docs" / "results" / name / "claims.json"
-                        for name in ("claims_premises_p1_cosine", "claims_premises_t2"))
+                        for name in ("claims_premises_p1_long_gru", "claims_premises_t2"))
 HEADLINE = ("paper1:6", "paper2:VII")       # paper 1's headline (77.36 %), paper 2's TUT table
 ALL = ("paper1:1", "paper1:4", "paper1:5", "paper1:6",
        "paper2:I", "paper2:II", "paper2:III", "paper2:IV", "paper2:V", "paper2:VI", "paper2:VII")
