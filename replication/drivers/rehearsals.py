@@ -162,13 +162,15 @@ def render(data: dict, order: Sequence[str]) -> str:
     entries = data["entries"]
     labels = [lb for lb in order if lb in entries] + sorted(set(entries) - set(order))
     lines = [f"Every table and figure command rehearsed in turn into one results root, by `{PROG}` "
-             "(times in `docs/results/rehearsal/times.json`). They share one job store, so a row is "
+             "(times in `docs/results/rehearsal/times.json`), each with `--results` set to that root. They share "
+             "one job store, so a row is "
              "the cost of that command after the rows above it; commands not yet measured are listed "
              "as such. Load average: 1-minute, at start and end (2 cores; above 2 the host was shared).",
              "", "| command | wall time | peak RSS | exit | load avg | measured |", "|---|---|---|---|---|---|"]
     for lb in labels:
         e = entries[lb]
-        lines.append(f"| `{e['command']}` | {_minutes(e['wall_s'])} | "
+        shown = re.sub(r" --results \S+", "", e["command"])      # the root is the same for all
+        lines.append(f"| `{shown}` | {_minutes(e['wall_s'])} | "
                      f"{e['peak_rss_mb'] / 1024:.1f} GB | {e['exit']} | {e['load_start']:.1f} - {e['load_end']:.1f} | "
                      f"{e['started']}, {e['commit']} |")
     for lb in order:

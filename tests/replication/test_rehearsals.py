@@ -97,7 +97,7 @@ def test_an_interrupted_target_leaves_the_saved_measurements_whole(tmp_path):
 
 
 def test_render_lists_measured_rows_in_order_and_the_rest_as_not_measured():
-    entry = {"command": "python -m paper1_ts.run --table 6 --rehearse", "exit": 0, "wall_s": 1920.0,
+    entry = {"command": "python -m paper1_ts.run --table 6 --rehearse --results /some/root", "exit": 0, "wall_s": 1920.0,
              "peak_rss_mb": 7475, "load_start": 3.2, "load_end": 4.0, "started": "2026-12-02 00:10 UTC",
              "commit": "abc1234"}
     text = drv.render({"entries": {"paper1 --table 6": entry}}, ["paper1 --table 4", "paper1 --table 6"])
