@@ -35,6 +35,7 @@ PER_CLASS = 2                        # generated clips per class and split
 RESULTS_DIR = "results/rehearsal"    # default results root of a rehearsal (in the checkout)
 DATA_DIR = "_data"                   # <results>/_data/<dataset>: generated data
 CACHE_DIR = "_cache"                 # <results>/_cache: the rehearsal's feature cache
+COST_MARK = "rehearsal cost"         # first words of the cost block a rehearsal prints at its end
 TITLE_MARK = "REHEARSAL (generated clips, a few steps; says nothing about the paper): "
 NOTE = ("REHEARSAL: full-size models on a few generated clips for a few steps; the numbers "
         "below test the path from data to record, they say nothing about the paper")
@@ -119,7 +120,7 @@ def cost_lines(costs: list[StepCost], table_seconds: float | None, what: str) ->
     """The end-of-rehearsal lines: seconds per step and per epoch at paper scale on this
     CPU, the whole table's training time at the paper's budget, and where the N-device
     estimate comes from (--estimate, replication/cost.py)."""
-    lines = [f"rehearsal cost at paper scale on this CPU ({what}):"]
+    lines = [f"{COST_MARK} at paper scale on this CPU ({what}):"]
     for c in costs:
         lines.append(f"  {c.name:<20} {c.seconds:8.2f} s/step x {c.steps_per_epoch} steps/epoch = "
                      f"{hms(c.seconds * c.steps_per_epoch)} per epoch")
@@ -133,5 +134,12 @@ def cost_lines(costs: list[StepCost], table_seconds: float | None, what: str) ->
     return lines
 
 
-__all__ = ["CACHE_DIR", "DATA_DIR", "NOTE", "PER_CLASS", "REHEARSAL_STEPS", "RESULTS_DIR", "Rehearsal",
-           "StepCost", "cost_lines", "default_results_root", "is_rehearsal", "setup"]
+def cost_block(out: str) -> str:
+    """A command's printed cost block: `out` from the first COST_MARK on ("" when it printed
+    none; the paper commands print "rehearsal cost: ..." when no step was measured)."""
+    at = out.find(COST_MARK)
+    return out[at:] if at >= 0 else ""
+
+
+__all__ = ["CACHE_DIR", "COST_MARK", "DATA_DIR", "NOTE", "PER_CLASS", "REHEARSAL_STEPS", "RESULTS_DIR", "Rehearsal",
+           "StepCost", "cost_block", "cost_lines", "default_results_root", "is_rehearsal", "setup"]

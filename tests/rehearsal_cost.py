@@ -13,18 +13,12 @@ import resource
 import time
 from typing import Callable, Sequence
 
-COST_MARK = "rehearsal cost"      # first line of the command's cost block (replication/rehearsal.py)
+from replication.rehearsal import cost_block
 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux: ru_maxrss is in KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cost_block(out: str) -> str:
-    """The command's cost lines: `out` from the first COST_MARK on ("" when it printed none)."""
-    at = out.find(COST_MARK)
-    return out[at:] if at >= 0 else ""
 
 
 def run_rehearsal(label: str, main: Callable[[Sequence[str]], int], argv: Sequence[str],

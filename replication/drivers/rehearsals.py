@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from replication.rehearsal import cost_block
 from shared.cli import EXIT_FAILED, EXIT_OK, UsageError, command
 from shared.config import atomic_write_text
 
 PROG = "python -m replication.drivers.rehearsals"
 DEFAULT_RESULTS = "results/rehearsal_all"
 DEFAULT_OUT = "docs/results/rehearsal/times.json"
-COST_MARK = "rehearsal cost"        # first line of a command's cost block (replication/rehearsal.py)
 TAIL_LINES = 8                      # log lines kept for a target that failed
 MODULES = {"paper1": "paper1_ts.run", "paper2": "paper2_multirep.run"}
 
@@ -85,12 +85,6 @@ def _commit() -> str:
         return "unknown"
 
 
-def cost_lines(log_text: str) -> list[str]:
-    """The command's cost block: the lines from the first COST_MARK on ([] when none)."""
-    at = log_text.find(COST_MARK)
-    return [] if at < 0 else [ln for ln in log_text[at:].splitlines() if ln.strip()]
-
-
 def run_target(target: Target, log_path: Path, python: str = sys.executable) -> dict:
     """Runs one target as a child (output to `log_path`) and returns its measurement."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +107,7 @@ def run_target(target: Target, log_path: Path, python: str = sys.executable) -> 
              "wall_s": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),   # Linux: KB
              "load_start": round(load_start, 2), "load_end": round(os.getloadavg()[0], 2),
              "started": started, "commit": _commit(), "cpus": os.cpu_count(),
-             "log": str(log_path), "cost": cost_lines(text)}
+             "log": str(log_path), "cost": [ln for ln in cost_block(text).splitlines() if ln.strip()]}
     if code != 0:
         entry["tail"] = text.splitlines()[-TAIL_LINES:]
     return entry
