@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from replication.check import kit_commit
 from replication.rehearsal import cost_block
 from shared.cli import EXIT_FAILED, EXIT_OK, UsageError, command
 from shared.config import atomic_write_text
@@ -76,15 +77,6 @@ def _slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parents[2], timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def run_target(target: Target, log_path: Path, python: str = sys.executable) -> dict:
     """Runs one target as a child (output to `log_path`) and returns its measurement."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +98,7 @@ def run_target(target: Target, log_path: Path, python: str = sys.executable) -> 
     entry = {"label": target.label, "command": "python " + " ".join(target.argv), "exit": code,
              "wall_s": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),   # Linux: KB
              "load_start": round(load_start, 2), "load_end": round(os.getloadavg()[0], 2),
-             "started": started, "commit": _commit(), "cpus": os.cpu_count(),
+             "started": started, "commit": kit_commit()[:7], "cpus": os.cpu_count(),
              "log": str(log_path), "cost": [ln for ln in cost_block(text).splitlines() if ln.strip()]}
     if code != 0:
         entry["tail"] = text.splitlines()[-TAIL_LINES:]
@@ -140,7 +132,6 @@ def run_all(targets: Sequence[Target], out: Path, logs: Path, redo: bool = False
         say(f"[{i}/{len(targets)}] {target.label}: running (log {log})")
         entry = run(target, log)
         data["entries"][target.label] = entry
-        out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out, json.dumps(data, indent=1) + "\n")
         say(f"    exit {entry['exit']}, {_minutes(entry['wall_s'])}, peak RSS {entry['peak_rss_mb'] / 1024:.1f} GB")
     return data
