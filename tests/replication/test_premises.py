@@ -61,6 +61,45 @@ def test_redundant_views_are_not_complementary():
     assert not result["holds"], result
 
 
+def _shared_view_noisy_labels(seed, per_class=150, classes=4, noise=0.5, clean=False):
+    """Both views carry every class (view A more plainly); half the training labels are
+    redrawn at random, so an aggregate that has not memorised a clip knows its class
+    better than its label does: knowledge one view's probe can learn from soft labels."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(classes):
+        for _ in range(per_class):
+            a = rng.normal(0.0, 1.0, (128, 20))
+            b = rng.normal(0.0, 1.0, (20, 20))
+            a[10 + 5 * k] += 1.0
+            b[2 + 4 * k] += 0.5
+            label = k if clean or rng.random() > noise else int(rng.integers(classes))
+            out.append(pm.Clip(logmel64=a[:64], logmel128=a, mfcc20=b, label=label))
+    return out
+
+
+def test_transfer_probe_finds_knowledge_a_view_can_learn_from_the_average():
+    result = pm.paper2_transfer(_shared_view_noisy_labels(0), _shared_view_noisy_labels(10, clean=True))
+    assert result["best_gain"] >= pm.P2_MIN_TRANSFER + 2.0 and result["holds"], result   # measured +10.3
+    taught = result["accuracy"]["logmel128"]
+    assert taught["crossed"] > taught["permuted"] and taught["crossed"] > taught["one_hot"], result
+
+
+def test_transfer_probe_finds_none_where_each_view_lacks_what_the_other_knows():
+    """Complementary views (the average beats each) whose extra knowledge is absent from
+    the other view's input: nothing to distil, whatever the aggregate says."""
+    result = pm.paper2_transfer(_two_views(0, per_class=100), _two_views(1, per_class=100))
+    assert pm.paper2_complementarity(_two_views(0, per_class=100), _two_views(1, per_class=100))["holds"]
+    assert result["best_gain"] < pm.P2_MIN_TRANSFER - 0.5 and not result["holds"], result   # measured +0.2
+
+
+def test_soft_probe_on_one_hot_targets_is_the_hard_label_probe():
+    clips = _two_views(0)
+    x = np.stack([pm.stats(c.mfcc20) for c in clips])
+    y = np.array([c.label for c in clips])
+    np.testing.assert_allclose(pm._soft_probe(x, np.eye(4)[y], x), pm._probe(x, y, x), atol=1e-6)
+
+
 def test_partners_stay_in_class_and_never_pick_the_clip_itself():
     labels = np.array([0, 0, 1, 1, 1, 2])
     other = pm.partners(labels, np.random.default_rng(0))
