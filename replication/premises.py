@@ -4,6 +4,7 @@
                                    [--into docs/claims.md] [--section premises]
     python -m replication.premises --root data/datasets/demo_premises --demo-opt design=premises \
         --out docs/results/premises_design.json --into docs/claims.md --section premises_design
+    python -m replication.premises --dataset esc10 --root ../shared/data/esc10 [--fold 1 --validation-fold 2]
 
 The claims harness can show a distillation effect only on data where the method has
 something to gain (issue 12, part 5). Two premises, each measured here with a probe that
@@ -31,6 +32,10 @@ features of the channel mean), so a generator can be judged before any network i
   the rows permuted (the negative control) and with in-sample probabilities (the method's
   own aggregate). Target: for one representation at least, >= P2_MIN_TRANSFER points over
   both its one-hot probe and its permuted control.
+
+On ESC-10 / ESC-50 (`--dataset`), the probes train on the folds other than the held-out
+fold and the validation fold, and score on the validation fold: the held-out fold, the
+claims' test set, is never read (the same split as paper2_multirep.esc_select).
 
 A probe is a proxy: a network may find what a linear probe misses, and the reverse. It
 tells whether the data hold the premise at all; the claims report (python -m
@@ -207,22 +212,61 @@ def paper2_transfer(train: Sequence[Clip], test: Sequence[Clip], seed: int = 0) 
             "gain": gain, "best_gain": best, "target_gain": P2_MIN_TRANSFER, "holds": best >= P2_MIN_TRANSFER}
 
 
-def measure(root: Path, pairings: int = 3) -> dict:
-    """Both premises on a demo root (fold1_train -> fold1_evaluate)."""
-    from shared.datasets.demo import read_params
-    train, test = load_split(root, "fold1_train"), load_split(root, "fold1_evaluate")
-    return {"root": str(root), "demo_params": asdict(read_params(root)),
-            "train_clips": len(train), "test_clips": len(test),
+def _probes(train: Sequence[Clip], test: Sequence[Clip], pairings: int) -> dict:
+    return {"train_clips": len(train), "test_clips": len(test),
             "paper1_joined_teacher": paper1_joined_gain(train, test, pairings),
             "paper2_representations": paper2_complementarity(train, test),
             "paper2_transfer": paper2_transfer(train, test)}
 
 
+def measure(root: Path, pairings: int = 3) -> dict:
+    """Every premise on a demo root (fold1_train -> fold1_evaluate)."""
+    from shared.datasets.demo import read_params
+    train, test = load_split(root, "fold1_train"), load_split(root, "fold1_evaluate")
+    return {"root": str(root), "dataset": "demo", "demo_params": asdict(read_params(root)),
+            **_probes(train, test, pairings)}
+
+
+def measure_esc(root: Path, esc10_only: bool, test_fold: int = 1, validation_fold: int = 2,
+                pairings: int = 3) -> dict:
+    """Every premise on an ESC-50-layout root: trained on the folds other than `test_fold`
+    and `validation_fold`, scored on `validation_fold`; `test_fold` is never read."""
+    from shared.datasets import esc50
+    splits = esc50.load_splits(root, esc10_only=esc10_only, test_fold=test_fold,
+                               validation_fold=validation_fold)
+    fit_name, scored_name = esc50.split_names(test_fold, validation_fold)
+    train = [_features(e.path, e.label) for e in splits[fit_name].examples]
+    test = [_features(e.path, e.label) for e in splits[scored_name].examples]
+    return {"root": str(root), "dataset": "esc10" if esc10_only else "esc50",
+            "splits": f"{fit_name} -> {scored_name} (held-out fold {test_fold} not read)",
+            **_probes(train, test, pairings)}
+
+
+HEADLINES = (("paper 1 joined gain", ("paper1_joined_teacher", "gain")),
+             ("paper 2 average over the better", ("paper2_representations", "gain_over_best")),
+             ("paper 2 error correlation", ("paper2_representations", "error_correlation")),
+             ("paper 2 transfer best gain", ("paper2_transfer", "best_gain")))
+
+
+def over_folds(results: list[dict]) -> dict:
+    """One result, or several validation folds' results with the mean of each headline."""
+    if len(results) == 1:
+        return results[0]
+    means = {name: float(np.mean([r[a][b] for r in results])) for name, (a, b) in HEADLINES}
+    return {"folds": results, "mean": means}
+
+
 def render(result: dict) -> str:
+    if "folds" in result:
+        return "\n".join([*(render(r) for r in result["folds"]),
+                          f"mean over {len(result['folds'])} validation folds: " + ", ".join(
+                              f"{name} {value:+.2f}" if "correlation" in name else f"{name} {value:+.1f}"
+                              for name, value in result["mean"].items())])
     p1, p2 = result["paper1_joined_teacher"], result["paper2_representations"]
     yes = {True: "holds", False: "does NOT hold"}
     lines = [
-        f"demo premises at {result['root']} ({result['train_clips']} train / {result['test_clips']} test clips)",
+        f"{result['dataset']} premises at {result['root']} ({result['train_clips']} train / {result['test_clips']} "
+        f"{'test' if result['dataset'] == 'demo' else 'validation'} clips{', ' + result['splits'] if 'splits' in result else ''})",
         f"  paper 1, evidence sparse in time: single {p1['single_accuracy']:.1f} %, joined "
         f"{p1['joined_accuracy']:.1f} %, gain {p1['gain']:+.1f} points (target >= {p1['target_gain']:.0f}): "
         f"{yes[p1['holds']]}",
@@ -244,7 +288,13 @@ def render(result: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m replication.premises", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", default="data/datasets/demo", help="demo data root (generated when missing)")
+    p.add_argument("--root", default="data/datasets/demo",
+                   help="demo data root (generated when missing), or the ESC-50-layout root of --dataset esc10 / esc50")
+    p.add_argument("--dataset", choices=("demo", "esc10", "esc50"), default="demo")
+    p.add_argument("--fold", type=int, default=1, help="esc10 / esc50: held-out fold, never read (default 1)")
+    p.add_argument("--validation-fold", type=int, nargs="+", default=[2],
+                   help="esc10 / esc50: the fold(s) the probes are scored on, one measurement each, "
+                        "then their mean (default 2)")
     p.add_argument("--pairings", type=int, default=3, help="joined-partner draws for paper 1 (default 3)")
     p.add_argument("--out", default=None, help="also write the result as JSON here")
     p.add_argument("--into", default=None, metavar="FILE",
@@ -254,12 +304,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="DemoParams field for a root generated here (e.g. design=premises)")
     args = p.parse_args(argv)
     root = Path(args.root)
-    if not root.exists() or args.demo_opt:
-        from replication.data import main as data_main
-        if data_main(["prepare", "demo", "--root", str(root), "--no-progress",
-                      *[a for opt in args.demo_opt for a in ("--opt", opt)]]) != 0:
-            return 2
-    result = measure(root, args.pairings)
+    if args.dataset != "demo":
+        if args.demo_opt:
+            p.error("--demo-opt is for --dataset demo only")
+        if not (root / "meta" / "esc50.csv").is_file():
+            p.error(f"{root}: no meta/esc50.csv (an ESC-50-layout root is needed for --dataset {args.dataset})")
+        result = over_folds([measure_esc(root, args.dataset == "esc10", args.fold, v, args.pairings)
+                             for v in args.validation_fold])
+    else:
+        if not root.exists() or args.demo_opt:
+            from replication.data import main as data_main
+            if data_main(["prepare", "demo", "--root", str(root), "--no-progress",
+                          *[a for opt in args.demo_opt for a in ("--opt", opt)]]) != 0:
+                return 2
+        result = measure(root, args.pairings)
     print(render(result))
     if args.out:
         from shared.config import atomic_write_text

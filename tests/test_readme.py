@@ -8,6 +8,7 @@ lists them), and the sections rendered from committed sources equal a fresh rend
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -44,6 +45,7 @@ SECTIONS = {
     "imitation_cosine": "docs/claims.md",
     "offset_course": "docs/claims.md",
     "claims_esc10": "docs/claims.md",
+    "premises_esc10": "docs/claims.md",
 }
 
 _FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
@@ -208,6 +210,15 @@ def test_imitation_sections_are_their_json(name, json_name):
     label, rows = load_rows(DOCS / "results" / "imitation" / f"{json_name}.json")
     assert section(DOCS / "claims.md", name) == render(label, rows).strip("\n"), \
         f"docs/claims.md section '{name}' is not docs/results/imitation/{json_name}.json: rerun its command"
+
+
+@pytest.mark.parametrize("name, json_name", [("premises", "premises"), ("premises_design", "premises_design"),
+                                             ("premises_esc10", "premises_esc10")])
+def test_premises_sections_are_their_json(name, json_name):
+    from replication.premises import render
+    result = json.loads((DOCS / "results" / f"{json_name}.json").read_text())
+    assert section(DOCS / "claims.md", name) == ("```\n" + render(result) + "\n```").strip("\n"), \
+        f"docs/claims.md section '{name}' is not docs/results/{json_name}.json: rerun python -m replication.premises"
 
 
 def test_offset_course_section_is_its_json():

@@ -129,3 +129,34 @@ def test_command_generates_with_demo_options_and_fills_the_named_section(tmp_pat
     assert seen == [["prepare", "demo", "--root", str(root), "--no-progress", "--opt", "design=premises"]]
     text = doc.read_text()
     assert "old" in text and f"probed {root}" in text.split("BEGIN premises_design")[1]
+
+
+def test_esc_probes_never_read_the_held_out_fold(esc10_root, monkeypatch):
+    """--dataset esc10: trained on three folds, scored on the validation fold; the held-out
+    fold (the claims' test set) is never decoded. Features are faked, so no audio is read."""
+    import csv
+    folds = {r["filename"]: int(r["fold"]) for r in csv.DictReader(open(esc10_root / "meta" / "esc50.csv"))}
+    seen = []
+    rng = np.random.default_rng(0)
+
+    def fake(path, label):
+        seen.append(folds[path.name])
+        return _clip(rng, label % 4)
+    monkeypatch.setattr(pm, "_features", fake)
+    result = pm.over_folds([pm.measure_esc(esc10_root, True, test_fold=1, validation_fold=v, pairings=1)
+                            for v in (2, 3)])
+    assert 1 not in seen and sorted(set(seen)) == [2, 3, 4, 5]
+    first, second = result["folds"]
+    assert (first["train_clips"], first["test_clips"]) == (240, 80) and "fold1_val2_validate" in first["splits"]
+    assert result["mean"]["paper 2 transfer best gain"] == pytest.approx(
+        (first["paper2_transfer"]["best_gain"] + second["paper2_transfer"]["best_gain"]) / 2)
+    assert pm.render(result).splitlines()[-1].startswith("mean over 2 validation folds")
+
+
+def test_esc_command_needs_an_esc_layout_and_refuses_demo_options(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        pm.main(["--dataset", "esc10", "--root", str(tmp_path)])
+    assert "no meta/esc50.csv" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        pm.main(["--dataset", "esc10", "--root", str(tmp_path), "--demo-opt", "seed=1"])
+    assert "--demo-opt is for --dataset demo only" in capsys.readouterr().err
