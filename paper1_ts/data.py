@@ -149,10 +149,36 @@ class DataContext:
         if key not in self._entries:
             examples = self._examples(split)
             name = f"{self.params.data.dataset}:{self.split_names[split]}"
-            self._entries[key] = self.cache.get_or_build(
+            entry = self.cache.get_or_build(
                 name, examples, self.params.features_of(family), dtype=self.params.data.cache_dtype,
                 expected_channels=self.spec.channels, workers=self.params.data.cache_workers)
+            self._check_model_input(family, split, entry)
+            self._entries[key] = entry
         return self._entries[key]
+
+    def _check_model_input(self, family: str, split: str, entry: CacheEntry) -> None:
+        """The preset's model input must be the clips' feature shape (one 10 s DCASE clip,
+        one 4 s demo clip): a mismatch is named here, before any model meets it.
+
+        Raises:
+            DatasetError: a clip's features differ from models.raw_cnn.input_length or
+                models.cnn_gru.input_frames / input_bins (a value of None accepts any).
+        """
+        net = self.params.model_of(family)
+        if family == "raw":
+            wanted, field = (net.input_length,), "models.raw_cnn.input_length"
+        else:
+            wanted, field = (net.input_frames, net.input_bins), "models.cnn_gru.input_frames / input_bins"
+        shapes = {entry.shape(i)[:len(wanted)] for i in range(entry.num_examples)}
+        bad = sorted(s for s in shapes if any(w is not None and w != got for w, got in zip(wanted, s)))
+        if bad:
+            clips = f"{self.spec.clip_seconds:g} s clips" if self.spec.clip_seconds else "clips"
+            raise DatasetError(
+                f"{self.root}: the {family} features of split '{self.split_names[split]}' have shape "
+                f"{', '.join(str(b) for b in bad)} per clip ({clips} at "
+                f"{self.params.features_of(family).sample_rate} Hz), but the preset's {field} is "
+                f"{', '.join(str(w) for w in wanted)}: generate the data with the clip length the preset "
+                f"was sized for, or change {field} to match")
 
     def _dataset(self, family: str, split: str, partners: int, seed: int, shuffle: bool) -> tf.data.Dataset:
         entry = self.entry(family, split)

@@ -52,3 +52,19 @@ def test_unknown_split_and_dataset_fail_clearly(ctx, tmp_path):
         ctx.entry("spec", "test")
     with pytest.raises(DatasetError, match="dcase2018_task1a or demo"):
         DataContext(resolve_params("demo", {"data": {"dataset": "esc50"}}))
+
+
+def test_clips_shorter_than_the_preset_model_input_are_named_before_training(tmp_path):
+    """2 s demo clips under the demo preset (sized for 4 s): a DatasetError naming the root,
+    the split, both shapes and the preset field, not Keras's input-shape error mid-fit."""
+    from shared.datasets import demo
+    root = demo.generate(tmp_path / "demo", demo.with_params(clip_seconds=1.0, train_per_class=1,
+                                                              evaluate_per_class=1), progress=False)
+    params = resolve_params("demo", {"data": {"root": str(root), "cache_root": str(tmp_path / "cache")}})
+    ctx = DataContext(params)
+    with pytest.raises(DatasetError, match=r"raw features of split 'fold1_train' have shape \(15999,\).*"
+                                           r"1 s clips.*models\.raw_cnn\.input_length is 63999"):
+        ctx.entry("raw", "train")
+    with pytest.raises(DatasetError, match=r"models\.cnn_gru\.input_frames / input_bins is 99, 64"):
+        ctx.entry("spec", "eval")
+    assert not ctx._entries                      # nothing half-accepted is kept
