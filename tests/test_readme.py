@@ -41,6 +41,7 @@ SECTIONS = {
     "claims_premises_t4": "docs/claims.md",
     "claims_premises_p1_cosine": "docs/claims.md",
     "claims_premises_p1_long_gru": "docs/claims.md",
+    "claims_premises_p1_demo": "docs/claims.md",
     "imitation_levelled": "docs/claims.md",
     "imitation_cosine": "docs/claims.md",
     "offset_course": "docs/claims.md",
