@@ -25,17 +25,20 @@ P2_GAIN_MARGIN = 2.0  # points above P2_MIN_GAIN
 FAST = dict(clip_seconds=2.0)
 
 
-def _assert_premises_hold(result: dict) -> None:
-    p1, p2 = result["paper1_joined_teacher"], result["paper2_representations"]
-    assert p1["gain"] >= premises.P1_MIN_GAIN + P1_MARGIN, premises.render(result)
-    assert p2["error_correlation"] <= premises.P2_MAX_ERROR_CORR - P2_CORR_MARGIN, premises.render(result)
-    assert p2["gain_over_best"] >= premises.P2_MIN_GAIN + P2_GAIN_MARGIN, premises.render(result)
+def _assert_premises_hold(root) -> None:
+    """The two premises the design was built for (the transfer probe, which this design does
+    not carry, is left out: it is reported in docs/claims.md, not asserted)."""
+    train, test = premises.load_split(root, "fold1_train"), premises.load_split(root, "fold1_evaluate")
+    p1, p2 = premises.paper1_joined_gain(train, test), premises.paper2_complementarity(train, test)
+    assert p1["gain"] >= premises.P1_MIN_GAIN + P1_MARGIN, p1
+    assert p2["error_correlation"] <= premises.P2_MAX_ERROR_CORR - P2_CORR_MARGIN, p2
+    assert p2["gain_over_best"] >= premises.P2_MIN_GAIN + P2_GAIN_MARGIN, p2
 
 
 def test_premises_hold_on_the_premises_design(tmp_path):
     root = demo.generate(tmp_path / "demo", demo.with_params(design="premises", seed=7, **FAST),
                          progress=False)
-    _assert_premises_hold(premises.measure(root))
+    _assert_premises_hold(root)
 
 
 def test_default_design_fails_paper1_premise(tmp_path):
@@ -51,7 +54,7 @@ def test_default_design_fails_paper1_premise(tmp_path):
 @pytest.mark.parametrize("seed", [5, 6])
 def test_premises_hold_at_full_size(tmp_path, seed):
     root = demo.generate(tmp_path / "demo", demo.with_params(design="premises", seed=seed), progress=False)
-    _assert_premises_hold(premises.measure(root))
+    _assert_premises_hold(root)
 
 
 def test_premises_design_is_deterministic_and_recorded(tmp_path):
