@@ -108,27 +108,28 @@ def partners(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
-    """Class probabilities [clips, classes] of a standardised logistic regression."""
+def _logistic():
+    """The probe: a standardised, strongly regularised logistic regression."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
-    return model.fit(x_train, y_train).predict_proba(x_test)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+
+
+def _probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """Class probabilities [clips, classes] of the probe trained on hard labels."""
+    return _logistic().fit(x_train, y_train).predict_proba(x_test)
 
 
 def _soft_probe(x_train: np.ndarray, targets: np.ndarray, x_test: np.ndarray) -> np.ndarray:
     """_probe fitted to soft targets [clips, classes]: each clip enters once per class,
     weighted by its target probability (the cross-entropy to the soft target, exactly)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
     clips, classes = targets.shape
     rows = np.repeat(np.arange(clips), classes)                        # [clips x classes]
     labels = np.tile(np.arange(classes), clips)
     weights = targets.reshape(-1)
     keep = weights > 0
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+    model = _logistic()
     model.fit(x_train[rows[keep]], labels[keep], logisticregression__sample_weight=weights[keep])
     probs = np.zeros((len(x_test), classes))
     probs[:, model.classes_] = model.predict_proba(x_test)
