@@ -14,7 +14,8 @@ as in the official DCASE split, so a model must generalise across locations.
 
 DemoParams.design chooses the recipe: "scenes" (the above, the default) or "premises"
 (`demo_premises`: a bed shared by all scenes plus sparse scene events, built so that
-both papers' premises hold; register shared-demo-premises-design).
+both papers' premises as issue 12 named them hold, not paper 2's transfer premise;
+register shared-demo-premises-design).
 
 Everything is drawn from numpy Generators seeded by (seed, class, clip), so the same
 DemoParams give byte-identical files. The params are saved in the root as

@@ -1,4 +1,8 @@
-"""The demo's `premises` design: scenes built so that both papers' premises hold (issue 12).
+"""The demo's `premises` design: scenes built so that both papers' premises, as issue 12 named
+them, hold (paper 1's joined teacher; paper 2's complementary representations). Paper 2's
+transfer premise (one representation can learn what the other knows), measured since by
+replication.premises, it does NOT carry: what each representation adds is absent from the
+other's input (register shared-demo-premises-design, docs/claims.md).
 
 Selected by DemoParams(design="premises"); the default design ("scenes", demo.RECIPES)
 is unchanged. Register shared-demo-premises-design. A family is one of five confusable

@@ -1,4 +1,5 @@
-"""The demo's `premises` design carries both papers' premises; the default design does not.
+"""The demo's `premises` design carries the premises it was built for (paper 1's joined
+teacher, paper 2's complementary representations); the default design does not.
 
 The premise checks generate the data from a seed inside the test and measure them with
 the probes of replication.premises (register shared-demo-premises), with a margin over
