@@ -31,6 +31,7 @@ SECTIONS = {
     "peers": "docs/scale.md",
     "bench_floor": "docs/scale.md",
     "bench_inference": "docs/scale.md",
+    "bench_batchnorm": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
@@ -254,6 +255,16 @@ def test_floor_and_inference_sections_are_current(monkeypatch, name, render):
     assert section(DOCS / "scale.md", name) == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
          + f" --into docs/scale.md --section {name}")
+
+
+def test_batchnorm_section_is_current(monkeypatch):
+    from replication.drivers.bench_batchnorm import render_batchnorm
+    from replication.drivers.bench_report import _load
+    monkeypatch.chdir(ROOT)
+    src = "docs/results/bench/batchnorm.json"
+    assert section(DOCS / "scale.md", "bench_batchnorm") == render_batchnorm(_load(Path(src)), src).strip("\n"), \
+        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
+         + " --into docs/scale.md --section bench_batchnorm")
 
 
 def test_costs_section_is_current():

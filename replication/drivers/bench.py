@@ -20,6 +20,9 @@ Sections (registered by name, run in registration order; all but the opt-in ones
 - peers (only with --section peers): the four paper models against the same models in
   PyTorch, clips/s and ratio (replication/drivers/bench_peers.py; PyTorch is an optional
   extra, requirements-peers.txt).
+- batchnorm (only with --section batchnorm): one training step with Keras's
+  BatchNormalization against shared.fused_bn's fused layer, same network and weights
+  (replication/drivers/bench_batchnorm.py).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -357,6 +360,11 @@ register_section("inference")(_bench_inference)
 from replication.drivers.bench_peers import bench_peers as _bench_peers  # noqa: E402
 
 register_section("peers", default=False)(_bench_peers)
+
+# Keras's BatchNormalization vs the fused layer of shared/fused_bn.py (issue 15; opt-in, minutes at paper size)
+from replication.drivers.bench_batchnorm import bench_batchnorm as _bench_batchnorm  # noqa: E402
+
+register_section("batchnorm", default=False)(_bench_batchnorm)
 
 
 def host_info() -> dict:

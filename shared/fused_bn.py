@@ -1,0 +1,78 @@
+"""BatchNormalization through TensorFlow's fused kernel, same results as Keras's layer.
+
+Keras 3's `BatchNormalization` on the TensorFlow backend computes the batch moments and
+the normalisation as separate ops (keras/src/layers/normalization/batch_normalization.py);
+TensorFlow's `FusedBatchNormV3` does both in one kernel. `FusedBatchNormalization` is the
+Keras layer with its training-mode forward pass swapped for that kernel where the kernel
+applies, and Keras's own code everywhere else:
+
+    fused    training=True, the layer trainable, a 4-D float32 input [B, H, W, C] normalised
+             over its last axis, no mask, not `synchronized`
+    Keras's  everything else (inference, frozen layers, 2-D / 3-D inputs, float16, masks)
+
+Same semantics as Keras's layer: the output, and the moving mean and variance updated with
+`momentum` from the batch mean and the BIASED batch variance (the fused kernel returns the
+Bessel-corrected one, n / (n - 1) larger; it is scaled back). Same weights, same config,
+so a model can swap its layers (`swap_batch_norm`) and keep its weights.
+
+The kit's models do not use it yet (issue 15); `python -m replication.drivers.bench
+--section batchnorm` measures one ResNet101 training step with each (docs/scale.md,
+section bench_batchnorm).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="kd_kit")
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """keras.layers.BatchNormalization whose training-mode forward pass on 4-D float32
+    inputs runs TensorFlow's fused kernel (module docstring)."""
+
+    def _fusable(self, inputs, training, mask) -> bool:
+        axis = self.axis if isinstance(self.axis, int) else (self.axis[0] if len(self.axis) == 1 else None)
+        rank = len(inputs.shape)
+        return (bool(training) and self.trainable and mask is None and not self.synchronized
+                and rank == 4 and axis in (-1, rank - 1) and inputs.dtype == tf.float32
+                and self.moving_mean.dtype == tf.float32)
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._fusable(inputs, training, mask):
+            return super().call(inputs, training=training, mask=mask)
+        channels = inputs.shape[-1]
+        scale = self.gamma if self.scale else tf.ones([channels], tf.float32)
+        offset = self.beta if self.center else tf.zeros([channels], tf.float32)
+        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(              # y: [B, H, W, C]
+            inputs, scale, offset, epsilon=self.epsilon, data_format="NHWC", is_training=True)
+        count = tf.cast(tf.size(inputs) // channels, tf.float32)          # values per channel
+        variance = variance * (count - 1.0) / tf.maximum(count, 1.0)       # Bessel-corrected -> biased
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
+        return y
+
+
+def swap_batch_norm(model: keras.Model) -> keras.Model:
+    """A copy of a functional or sequential `model` whose every keras.layers.BatchNormalization,
+    nested models' included (keras.applications' backbones sit inside the kit's models), is a
+    FusedBatchNormalization with the same config, the weights copied."""
+    def clone(layer):
+        if type(layer) is keras.layers.BatchNormalization:
+            return FusedBatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def batch_norm_layers(model: keras.Model) -> list:
+    """Every BatchNormalization layer of `model`, nested models' included, in order."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found += batch_norm_layers(layer)
+    return found
