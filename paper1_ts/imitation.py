@@ -215,18 +215,13 @@ def relative_errors(student: np.ndarray, target: np.ndarray, dims: np.ndarray) -
     return float(per_dim[dims].mean()), float(per_dim[~dims].mean())
 
 
-def _batchnorm_layers(model) -> list:
-    import keras
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, keras.layers.BatchNormalization)]
-
-
 def recalibrate_batchnorm(model, batches, key: str = "x") -> int:
     """Re-estimates every BatchNormalization layer's moving mean and variance of `model` as
     the plain average of its batch statistics over `batches` (pipeline dicts; the weights
     are untouched), so inference uses statistics of the final weights rather than a moving
     average that lags them. Returns the number of batches read."""
-    layers = _batchnorm_layers(model)
+    from shared.fused_bn import batch_norm_layers      # imports TensorFlow
+    layers = batch_norm_layers(model)
     saved = [layer.momentum for layer in layers]
     count = 0
     try:
@@ -245,7 +240,8 @@ def batchnorm_reestimated(model, batches, key: str = "x") -> Iterator[int]:
     """recalibrate_batchnorm for the duration of the block (yields the batch count); the
     moving statistics are put back on exit, so a measurement inside a training run leaves
     the run's own statistics as they were."""
-    layers = _batchnorm_layers(model)
+    from shared.fused_bn import batch_norm_layers      # imports TensorFlow
+    layers = batch_norm_layers(model)
     saved = [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in layers]
     try:
         yield recalibrate_batchnorm(model, batches, key)

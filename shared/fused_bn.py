@@ -68,11 +68,7 @@ def swap_batch_norm(model: keras.Model) -> keras.Model:
 
 
 def batch_norm_layers(model: keras.Model) -> list:
-    """Every BatchNormalization layer of `model`, nested models' included, in order."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            found.append(layer)
-        elif isinstance(layer, keras.Model):
-            found += batch_norm_layers(layer)
-    return found
+    """Every BatchNormalization layer of `model` (fused or not), nested layers' and models'
+    included, in order."""
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.BatchNormalization)]
