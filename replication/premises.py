@@ -261,7 +261,7 @@ def render(result: dict) -> str:
     if "folds" in result:
         return "\n".join([*(render(r) for r in result["folds"]),
                           f"mean over {len(result['folds'])} validation folds: " + ", ".join(
-                              f"{name} {value:+.2f}" if "correlation" in name else f"{name} {value:+.1f}"
+                              f"{name} {value:.2f}" if "correlation" in name else f"{name} {value:+.1f}"
                               for name, value in result["mean"].items())])
     p1, p2 = result["paper1_joined_teacher"], result["paper2_representations"]
     yes = {True: "holds", False: "does NOT hold"}
