@@ -17,7 +17,7 @@ over the rounds and the per-round ratio (Keras / fused) are reported with the ho
 
 from __future__ import annotations
 
-from replication.drivers.bench_rounds import host_load, ratios, spread, timed_rounds
+from replication.drivers.bench_rounds import host_load, ratios, saved_section, spread, timed_rounds
 
 CROP = (150, 64, 3)        # paper 2's crop: frames x mel bins x (static, delta, delta-delta)
 CLASSES = 41
@@ -85,9 +85,7 @@ def bench_batchnorm(ctx) -> dict:
 def render_batchnorm(report: dict, name: str) -> str:
     """Markdown of the batchnorm section of a benchmark JSON (docs/scale.md, marker
     `bench_batchnorm`); every number from the JSON."""
-    sec = report.get("sections", {}).get("batchnorm")
-    if not sec:
-        raise ValueError(f"{name}: no batchnorm section (run the benchmark with --section batchnorm)")
+    sec = saved_section(report, "batchnorm", name)
     per, ratio = sec["seconds_per_step"], sec["keras_over_fused"]
     return (f"Measured by `python -m replication.drivers.bench --section batchnorm --json {name}` "
             f"(load average {' / '.join(map(str, sec['loadavg']))} at the end, niceness {sec['nice']}): "

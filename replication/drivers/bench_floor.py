@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from replication.drivers.bench_rounds import host_load, ratios, spread, timed_rounds
+from replication.drivers.bench_rounds import host_load, ratios, saved_section, spread, timed_rounds
 
 TARGET_RATIO = 1.5
 TARGET_KINDS = ("logmel", "mfcc")        # the kinds the 1.5x target is about
@@ -150,10 +150,7 @@ def _cell(s: dict, fmt: str = "{:.2f}") -> str:
 def render_floor(report: dict, name: str) -> str:
     """Markdown of the frontend_floor section of a benchmark JSON (docs/scale.md, marker
     `bench_floor`); every number from the JSON. ValueError if the JSON has no such section."""
-    sec = report.get("sections", {}).get("frontend_floor")
-    if not sec:
-        raise ValueError(f"{name}: no frontend_floor section (run the benchmark with "
-                         "--section frontend_floor)")
+    sec = saved_section(report, "frontend_floor", name)
     before, after = sec["host_before"], sec["host_after"]
     lines = [f"Measured by `python -m replication.drivers.bench --section frontend_floor --json {name}` "
              f"under niceness {before['nice']} on {before['cpus']} CPU cores shared with other jobs "

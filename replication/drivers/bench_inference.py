@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.drivers.bench_rounds import host_load, spread, timed_rounds
+from replication.drivers.bench_rounds import host_load, saved_section, spread, timed_rounds
 
 NUM_CLASSES = 10
 
@@ -187,9 +187,7 @@ _PREDICT_CALL = {"eager": "which called the classifier eagerly when this was mea
 def render_inference(report: dict, name: str) -> str:
     """Markdown of the inference section of a benchmark JSON (docs/scale.md, marker
     `bench_inference`); every number from the JSON."""
-    sec = report.get("sections", {}).get("inference")
-    if not sec:
-        raise ValueError(f"{name}: no inference section (run the benchmark with --section inference)")
+    sec = saved_section(report, "inference", name)
     before, after = sec["host_before"], sec["host_after"]
     lines = [f"Measured by `python -m replication.drivers.bench --section inference --json {name}` "
              f"under niceness {before['nice']} on {before['cpus']} CPU cores shared with other jobs "

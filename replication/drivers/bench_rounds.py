@@ -59,3 +59,12 @@ def host_load() -> dict:
     """Load average and this process's niceness: how busy the host was (report beside the times)."""
     return {"loadavg": [round(x, 2) for x in os.getloadavg()], "nice": os.nice(0),
             "cpus": os.cpu_count()}
+
+
+def saved_section(report: dict, key: str, name: str) -> dict:
+    """Section `key` of a saved benchmark JSON (`name`: its path, for the message), for the
+    renderers of docs/scale.md. ValueError if the JSON has no such section."""
+    sec = report.get("sections", {}).get(key)
+    if not sec:
+        raise ValueError(f"{name}: no {key} section (run the benchmark with --section {key})")
+    return sec

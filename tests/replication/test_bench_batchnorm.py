@@ -21,3 +21,9 @@ def test_quick_section_times_both_arms(tmp_path):
 
 def test_section_is_opt_in():
     assert "batchnorm" in bench.SECTIONS and "batchnorm" not in bench.default_sections()
+
+
+def test_render_needs_the_section():
+    import pytest
+    with pytest.raises(ValueError, match=r"old\.json: no batchnorm section \(run the benchmark with --section batchnorm\)"):
+        bench_batchnorm.render_batchnorm({"sections": {"features": {}}}, "old.json")
