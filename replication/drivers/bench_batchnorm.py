@@ -62,8 +62,9 @@ def bench_batchnorm(ctx) -> dict:
     model, name, batch = _network(ctx.quick)
     fused = swap_batch_norm(model)
     swapped = sum(isinstance(layer, FusedBatchNormalization) for layer in batch_norm_layers(fused))
-    if swapped == 0 or swapped != len(batch_norm_layers(model)):
-        raise RuntimeError(f"{name}: {swapped} of {len(batch_norm_layers(model))} BatchNormalization layers swapped")
+    total = len(batch_norm_layers(model))
+    if swapped == 0 or swapped != total:
+        raise RuntimeError(f"{name}: {swapped} of {total} BatchNormalization layers swapped")
     x = tf.random.stateless_normal((batch, *CROP), seed=(ctx.seed, 0))          # [B, 150, 64, 3]
     y = tf.random.stateless_uniform((batch,), seed=(ctx.seed, 1), maxval=CLASSES, dtype=tf.int32)
     steps = {"keras": _train_step(model, x, y), "fused": _train_step(fused, x, y)}
