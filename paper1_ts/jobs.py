@@ -141,7 +141,8 @@ class JobRunner:
         train_seconds = time.time() - t0
         outputs = self.embeddings(model, job)
         info = {"train_seconds": round(train_seconds, 3), "history": history,
-                "embed_seconds": round(time.time() - t0 - train_seconds, 3)}
+                "embed_seconds": round(time.time() - t0 - train_seconds, 3),
+                "batch_norm": params.distribute.batch_norm}     # kernel, not key (register shared-fused-bn)
         return Trained(outputs, info, save_weights=model.save_weights,
                        save_files=lambda entry: self.save_files(entry, model, job, params, outputs, history))
 

@@ -36,6 +36,7 @@ import keras
 from keras import layers
 
 from paper2_multirep.params import PRETRAINED_ARCHS, BranchParams
+from shared.fused_bn import batch_norm, with_batch_norm
 
 MIN_SIZE = 32  # keras.applications' minimum spatial input for VGG19 / ResNet101
 SMALL_BN_MOMENTUM = 0.9  # stand-ins: PyTorch's BN default (momentum 0.1), the paper's framework
@@ -121,7 +122,7 @@ def _pretrained_backbone(params: BranchParams, shape, weights_file: Path | None)
 
 def _conv_bn_relu(x, filters: int, stride: int = 1, name: str = ""):
     x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=SMALL_BN_MOMENTUM, name=f"{name}_bn")(x)
+    x = batch_norm(momentum=SMALL_BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -142,10 +143,10 @@ def _small_resnet(x, filters: tuple[int, ...]):
         shortcut = x
         if stride != 1 or shortcut.shape[-1] != width:
             shortcut = layers.Conv2D(width, 1, strides=stride, use_bias=False, name=f"block{i}_proj")(x)
-            shortcut = layers.BatchNormalization(momentum=SMALL_BN_MOMENTUM, name=f"block{i}_proj_bn")(shortcut)
+            shortcut = batch_norm(momentum=SMALL_BN_MOMENTUM, name=f"block{i}_proj_bn")(shortcut)
         y = _conv_bn_relu(x, width, stride=stride, name=f"block{i}_a")
         y = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{i}_b_conv")(y)
-        y = layers.BatchNormalization(momentum=SMALL_BN_MOMENTUM, name=f"block{i}_b_bn")(y)
+        y = batch_norm(momentum=SMALL_BN_MOMENTUM, name=f"block{i}_b_bn")(y)
         x = layers.ReLU(name=f"block{i}_out")(layers.Add(name=f"block{i}_add")([shortcut, y]))
     return layers.GlobalAveragePooling2D(name="gap")(x)                          # [B, filters[-1]]
 
@@ -202,7 +203,7 @@ def build_branch(params: BranchParams, input_shape, num_classes: int, name: str 
                          f"the paper loads ImageNet weights")
         target = backbone_input_shape(params, input_shape)
         x = _adapt_input(inputs, params, input_shape, target)                    # [B, F', K', 3]
-        backbone = _pretrained_backbone(params, target, weights_file)
+        backbone = with_batch_norm(_pretrained_backbone(params, target, weights_file))   # register shared-fused-bn
         features = backbone(x)                                                   # [B, D]
         if weights_file is not None:
             source = str(weights_file)

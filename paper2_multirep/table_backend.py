@@ -305,6 +305,7 @@ def train_job(kind: str, branches: tuple[BranchSpec, ...], seed: int, params: Ex
         outputs[f"probs_{i}"] = np.asarray(out.probs, dtype=np.float32)
         outputs[f"logits_{i}"] = np.asarray(out.logits, dtype=np.float32)
     info = {"faithful": faithful, "deviations": notes, "started": started,
+            "batch_norm": params.distribute.batch_norm,      # kernel, not key (register shared-fused-bn)
             "history": [{k: (float(v) if isinstance(v, (float, np.floating)) else v)
                          for k, v in row.items()} for row in (history or [])]}
 

@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import shared.fused_bn  # noqa: F401  (registers FusedBatchNormalization: stored models hold it)
 from shared.config import override
 from shared.features.params import FeatureParams
 

@@ -55,7 +55,9 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 # re-exported: the params live in a module without TensorFlow (fast preset loading)
-from shared.distribute_params import KINDS, PRECISIONS, DistributeParams, check_precision  # noqa: F401
+from shared.distribute_params import (BATCH_NORMS, KINDS, PRECISIONS, DistributeParams,  # noqa: F401
+                                      check_batch_norm, check_precision)
+from shared.fused_bn import set_batch_norm
 
 
 def set_precision(precision: str) -> None:
@@ -85,7 +87,9 @@ def make_strategy(params: DistributeParams) -> tf.distribute.Strategy:
     """Returns the strategy named by `params.kind`.
 
     Also sets the global Keras dtype policy to `params.precision` (float32 by default, so
-    a run after a mixed-precision run in the same process is float32 again).
+    a run after a mixed-precision run in the same process is float32 again) and the
+    batch-normalisation layer the models' builders use to `params.batch_norm`
+    (shared.fused_bn.set_batch_norm).
 
     Raises:
       ValueError: unknown kind or precision, or multi_worker without a TF_CONFIG
@@ -94,6 +98,7 @@ def make_strategy(params: DistributeParams) -> tf.distribute.Strategy:
     if params.kind not in KINDS:
         raise ValueError(f"distribute.kind '{params.kind}' unknown (choose from {', '.join(KINDS)})")
     set_precision(params.precision)
+    set_batch_norm(params.batch_norm)
     devices = list(params.devices)
     if params.logical_cpus > 0:
         logical = split_cpu(params.logical_cpus)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import keras
 
+from shared.fused_bn import batch_norm
+
 _CONV = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 _MAXPOOL = {1: keras.layers.MaxPooling1D, 2: keras.layers.MaxPooling2D}
 
@@ -46,7 +48,7 @@ def projection(x, *, rank: int, filters: int, kernel: int, stride: int, name: st
 
 def bn_lrelu(x, *, slope: float, name: str):
     """BatchNormalization then LeakyReLU(slope); layers `{name}_bn`, `{name}_lrelu`."""
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = batch_norm(name=f"{name}_bn")(x)   # fused or Keras's (register shared-fused-bn)
     return keras.layers.LeakyReLU(negative_slope=slope, name=f"{name}_lrelu")(x)
 
 
@@ -75,7 +77,7 @@ def residual_block(x, *, rank: int, filters: int, kernel: int, stride: int, orde
     h = conv(h, rank=rank, filters=filters, kernel=kernel, stride=1, padding="same",
              name=f"{name}_conv_b")                     # same shape
     if order == "post":
-        h = keras.layers.BatchNormalization(name=f"{name}_post_bn")(h)
+        h = batch_norm(name=f"{name}_post_bn")(h)
     shortcut = x
     if in_width != filters or stride != 1:
         shortcut = projection(x, rank=rank, filters=filters, kernel=shortcut_kernel,

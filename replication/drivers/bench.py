@@ -20,9 +20,9 @@ Sections (registered by name, run in registration order; all but the opt-in ones
 - peers (only with --section peers): the four paper models against the same models in
   PyTorch, clips/s and ratio (replication/drivers/bench_peers.py; PyTorch is an optional
   extra, requirements-peers.txt).
-- batchnorm (only with --section batchnorm): one training step with Keras's
-  BatchNormalization against shared.fused_bn's fused layer, same network and weights
-  (replication/drivers/bench_batchnorm.py).
+- batchnorm (only with --section batchnorm): training steps of every model of the
+  training section with Keras's BatchNormalization against shared.fused_bn's fused layer
+  (the kit's default), same network and weights (replication/drivers/bench_batchnorm.py).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -407,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="training section: batch of the paper-size models (default the "
                              "papers' 40 / 64; lower it if memory is short)")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="frontend_floor / inference / peers sections: rounds (default 2 quick / "
-                             "9 and 5; peers 1 quick / 3)")
+                        help="frontend_floor / inference / peers / batchnorm sections: rounds (default "
+                             "2 quick / 9 and 5; peers 1 quick / 3; batchnorm 2 quick / 3)")
     parser.add_argument("--peers-dir", type=Path, default=None,
                         help="peers section: keep each child's result in this folder and reuse "
                              "the ones already there (a stopped run resumes)")
@@ -428,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx = BenchContext(quick=args.quick, clips=clips, source=source, workdir=workdir,
                                seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch,
                                       "peer_rounds": args.rounds, "peers_dir": args.peers_dir,
-                                      "floor_rounds": args.rounds, "inference_rounds": args.rounds})
+                                      "floor_rounds": args.rounds, "inference_rounds": args.rounds,
+                                      "batchnorm_rounds": args.rounds})
             start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)
             report["sections"][name]["section_seconds"] = time.perf_counter() - start

@@ -49,7 +49,8 @@ def test_store_model_scores_clips_as_the_table_run(table1, capsys):
     assert {"model.weights.h5", "model.keras"} <= set(store.files(key))
     curves = read_scalars(store.path(key) / "tensorboard")
     assert "loss" in curves and "lr" in curves and "final/softmax_accuracy_eval" in curves
-    outputs, _ = store.load(key)
+    outputs, payload = store.load(key)
+    assert payload["info"]["batch_norm"] == "fused"     # the kernel that trained it (register shared-fused-bn)
     clips = _eval_clips(store, key)[:3]
     [model] = predict.load_models(str(records["raw_improved"]), "unused")
     assert model.svm is not None and "SVM" in model.note

@@ -78,3 +78,19 @@ def test_input_policy(empty_keras_home):
     assert br.backbone_input_shape(BranchParams(input_policy="resize"), (150, 64, 3)) == (224, 224, 3)
     # The paper's crops fit VGG19 natively: five 2x2 pools take 150x64 to 4x2.
     assert br.backbone_input_shape(BranchParams(), (150, 64, 3)) == (150, 64, 3)
+
+
+def test_every_batch_norm_layer_is_of_the_run_setting(empty_keras_home):
+    """register shared-fused-bn: the small branches make the setting's layer, and a
+    keras.applications backbone (its own BatchNormalization layers) is swapped, all 104 of
+    ResNet101's; under "keras" nothing is swapped."""
+    from shared.fused_bn import FusedBatchNormalization, batch_norm_layers, set_batch_norm
+    try:
+        for kind, cls in (("fused", FusedBatchNormalization), ("keras", keras.layers.BatchNormalization)):
+            set_batch_norm(kind)
+            for arch, count in (("small_resnet", 9), ("resnet101", 104)):
+                built = br.build_branch(BranchParams(arch=arch, weights="none"), (150, 64, 3), 10, quiet=True)
+                layers = batch_norm_layers(built.model)
+                assert len(layers) == count and {type(layer) for layer in layers} == {cls}, (kind, arch)
+    finally:
+        set_batch_norm("fused")

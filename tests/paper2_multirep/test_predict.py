@@ -50,7 +50,9 @@ def test_store_keeps_each_branch_and_its_curves(trained):
     assert {"branch_0.keras", "branch_1.keras"} <= set(files)
     assert any(f.startswith("tensorboard/events.out.tfevents.") for f in files)
     curves = read_scalars(entry / "tensorboard")
-    history = json.loads((entry / "job.json").read_text())["info"]["history"]
+    info = json.loads((entry / "job.json").read_text())["info"]
+    history = info["history"]
+    assert info["batch_norm"] == "fused"                 # the kernel that trained it (register shared-fused-bn)
     for b in range(2):
         assert [s for s, _ in curves[f"branch_{b}/loss"]] == [r["pass"] for r in history if r["branch"] == b]
         assert curves[f"final/accuracy_b{b}"][0][1] == pytest.approx(

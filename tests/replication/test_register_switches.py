@@ -17,7 +17,10 @@ Kinds of flip:
   "figure"   paper 1 Figure 1's model choice: the figure plans a different model;
   "code"     a FeatureParams field of paper 2 set in shared.features.presets.paper2_params
              (not a preset field): the branch's store key changes with it;
-  "process"  shared.determinism.seed_everything's op-determinism switch: TensorFlow's state.
+  "process"  shared.determinism.seed_everything's op-determinism switch: TensorFlow's state;
+  "kernel"   which kernel computes the same arithmetic (the batch-normalisation one): the
+             layers the builders make change, store keys and fingerprints do not (models are
+             shared across kernels as across CPUs and placements).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 
@@ -167,6 +171,7 @@ FLIPS: dict[str, tuple[Flip, ...]] = {
     "shared-precision": (
         _p1("distribute.precision", {"distribute": {"precision": "mixed_bfloat16"}}),
         _p2("distribute.precision", {"distribute": {"precision": "mixed_bfloat16"}}, **BOTH)),
+    "shared-fused-bn": (Flip("distribute.batch_norm", "kernel", paper="both"),),
     "shared-determinism": (Flip("op_determinism", "process", paper="both"),),
 }
 
@@ -333,6 +338,26 @@ def _check_process(entry, flip):
         set_op_determinism(before)
 
 
+def _check_kernel(entry, flip, tmp_path):
+    from paper1_ts.model_params import demo_params
+    from paper1_ts.models import build_cnn_gru
+    from shared.distribute import DistributeParams, make_strategy
+    from shared.fused_bn import FusedBatchNormalization, batch_norm_layers
+    kinds = {}
+    try:
+        for value in ("keras", "fused"):
+            make_strategy(DistributeParams(**{flip.switch.split(".")[1]: value}))
+            kinds[value] = {type(layer) for layer in batch_norm_layers(build_cnn_gru(demo_params().cnn_gru))}
+    finally:
+        make_strategy(DistributeParams())
+    assert kinds == {"keras": {keras.layers.BatchNormalization}, "fused": {FusedBatchNormalization}}, entry
+    changes = {"distribute": {"batch_norm": "keras"}}
+    base, flipped = _p1_params(), _p1_params(changes)
+    assert p1tables.config_fingerprint(base) == p1tables.config_fingerprint(flipped), entry
+    assert _p1_keys(base, "6") == _p1_keys(flipped, "6"), entry
+    assert _p2_keys(_p2_params(), "VII", tmp_path) == _p2_keys(_p2_params(changes), "VII", tmp_path), entry
+
+
 @pytest.mark.parametrize("entry, flip", CASES)
 def test_switch_changes_config_and_store_key(entry, flip, tmp_path, monkeypatch):
     if flip.kind == "store" and flip.paper == "paper1":
@@ -349,6 +374,8 @@ def test_switch_changes_config_and_store_key(entry, flip, tmp_path, monkeypatch)
         _check_p2_code(entry, flip, tmp_path, monkeypatch)
     elif flip.kind == "process":
         _check_process(entry, flip)
+    elif flip.kind == "kernel":
+        _check_kernel(entry, flip, tmp_path)
     else:
         raise AssertionError(f"unknown flip kind {flip.kind}")
 
