@@ -6,10 +6,10 @@ TensorFlow's `FusedBatchNormV3` does both in one kernel. `FusedBatchNormalizatio
 Keras layer with its training-mode forward pass swapped for that kernel where the kernel
 applies, and Keras's own code everywhere else:
 
-    fused    training=True, the layer trainable, a float32 input of rank 2-4 normalised
-             over its last axis ([B, H, W, C] as is; [B, T, C] and [B, C] run as
-             [N, 1, 1, C]), no mask, not `synchronized`
-    Keras's  everything else (inference, frozen layers, 2-D / 3-D inputs, float16, masks)
+    fused    training=True, the layer trainable, a float32 input of rank >= 2 normalised
+             over its last axis ([B, H, W, C] as is; other ranks, e.g. paper 1's [B, T, C],
+             run as [N, 1, 1, C]), no mask, not `synchronized`
+    Keras's  everything else (inference, frozen layers, float16, masks, another axis)
 
 Same semantics as Keras's layer: the output, and the moving mean and variance updated with
 `momentum` from the batch mean and the BIASED batch variance (the fused kernel returns the
