@@ -32,6 +32,7 @@ SECTIONS = {
     "bench_floor": "docs/scale.md",
     "bench_inference": "docs/scale.md",
     "bench_batchnorm": "docs/scale.md",
+    "bench_cache": "docs/scale.md",
     "decisions": "docs/register.md",
     "premises": "docs/claims.md",
     "premises_design": "docs/claims.md",
@@ -265,6 +266,16 @@ def test_batchnorm_section_is_current(monkeypatch):
     assert section(DOCS / "scale.md", "bench_batchnorm") == render_batchnorm(_load(Path(src)), src).strip("\n"), \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
          + " --into docs/scale.md --section bench_batchnorm")
+
+
+def test_cache_section_is_current(monkeypatch):
+    from replication.drivers.bench_cache import render_cache
+    from replication.drivers.bench_report import _load
+    monkeypatch.chdir(ROOT)
+    src = "docs/results/bench/cache.json"
+    assert section(DOCS / "scale.md", "bench_cache") == render_cache(_load(Path(src)), src).strip("\n"), \
+        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
+         + " --into docs/scale.md --section bench_cache")
 
 
 def test_costs_section_is_current():

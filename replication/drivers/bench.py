@@ -23,6 +23,9 @@ Sections (registered by name, run in registration order; all but the opt-in ones
 - batchnorm (only with --section batchnorm): training steps of every model of the
   training section with Keras's BatchNormalization against shared.fused_bn's fused layer
   (the kit's default), same network and weights (replication/drivers/bench_batchnorm.py).
+- cache (only with --section cache): the full DCASE 2018 1A feature-cache extrapolation
+  of the training section alone, against issue 15's 10-minute target
+  (replication/drivers/bench_cache.py).
 Another section is added with @register_section("name").
 The clips are the ESC-10 fixture (../shared/data/esc10 beside the checkout, or
 --esc10 PATH) or, without it, generated noise + tone clips of the same format.
@@ -366,6 +369,11 @@ from replication.drivers.bench_batchnorm import bench_batchnorm as _bench_batchn
 
 register_section("batchnorm", default=False)(_bench_batchnorm)
 
+# the full DCASE cache extrapolation alone (issue 15; opt-in; the training section also runs it)
+from replication.drivers.bench_cache import bench_cache as _bench_cache  # noqa: E402
+
+register_section("cache", default=False)(_bench_cache)
+
 
 def host_info() -> dict:
     import os
@@ -407,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="training section: batch of the paper-size models (default the "
                              "papers' 40 / 64; lower it if memory is short)")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="frontend_floor / inference / peers / batchnorm sections: rounds (default "
-                             "2 quick / 9 and 5; peers 1 quick / 3; batchnorm 2 quick / 3)")
+                        help="frontend_floor / inference / peers / batchnorm / cache sections: rounds "
+                             "(default 2 quick / 9 and 5; peers 1 quick / 3; batchnorm 2 quick / 3; cache 3)")
     parser.add_argument("--peers-dir", type=Path, default=None,
                         help="peers section: keep each child's result in this folder and reuse "
                              "the ones already there (a stopped run resumes)")
@@ -429,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
                                seed=args.seed, extra={"steps": args.steps, "batch": args.paper_batch,
                                       "peer_rounds": args.rounds, "peers_dir": args.peers_dir,
                                       "floor_rounds": args.rounds, "inference_rounds": args.rounds,
-                                      "batchnorm_rounds": args.rounds})
+                                      "batchnorm_rounds": args.rounds, "cache_rounds": args.rounds})
             start = time.perf_counter()
             report["sections"][name] = SECTIONS[name](ctx)
             report["sections"][name]["section_seconds"] = time.perf_counter() - start

@@ -53,19 +53,28 @@ def representations() -> dict:
     return reps
 
 
-def _parallel_build(workdir: Path, examples, reps: dict, workers: int) -> dict:
-    """One-pass build with `workers` processes; wall seconds and seconds per clip in a worker."""
+def _parallel_build(workdir: Path, examples, reps: dict, workers: int, folder: str = "cache-parallel") -> dict:
+    """One-pass build with `workers` processes into workdir/folder; wall seconds and seconds
+    per clip in a worker."""
     from shared.cache import build_clips
 
     dirs = []
     for name in reps:
-        d = workdir / "cache-parallel" / name
+        d = workdir / folder / name
         d.mkdir(parents=True, exist_ok=True)
         dirs.append(d)
     stats: dict = {}
     start = time.perf_counter()
     build_clips(examples, list(reps.values()), dirs, "float16", None, workers, stats=stats)
     return {"wall_seconds": time.perf_counter() - start, **stats}
+
+
+def one_pass(workdir: Path, examples, reps: dict, folder: str = "cache-parallel") -> dict:
+    """The kit's build of `examples` (one process per CPU): its steady-state seconds per
+    clip, workers / median seconds per clip inside a worker (a worker's first clip traces)."""
+    par = _parallel_build(workdir, examples, reps, os.cpu_count() or 1, folder)
+    in_worker = float(np.median(par.pop("clip_seconds")))
+    return {**par, "median_clip_seconds": in_worker, "seconds_per_clip": in_worker / par["workers"]}
 
 
 def cache_extrapolation(workdir: Path, quick: bool, seed: int, log, clips: int | None = None) -> dict:
@@ -116,10 +125,8 @@ def cache_extrapolation(workdir: Path, quick: bool, seed: int, log, clips: int |
                 "extrapolated_minutes": {"one_at_a_time": serial_clip * DCASE_CLIPS / 60.0,
                                          "one_pass_parallel": None},
                 "target_minutes": 15.0}
-    par = _parallel_build(workdir, examples, reps, os.cpu_count() or 1)
-    in_worker = float(np.median(par.pop("clip_seconds")))   # median: a worker's first clip traces
-    par["median_clip_seconds"] = in_worker
-    parallel_clip = in_worker / par["workers"]
+    par = one_pass(workdir, examples, reps)
+    in_worker, parallel_clip = par["median_clip_seconds"], par["seconds_per_clip"]
     minutes = {"one_at_a_time": serial_clip * DCASE_CLIPS / 60.0,
                "one_pass_parallel": parallel_clip * DCASE_CLIPS / 60.0}
     log(f"  DCASE 2018 1A full cache ({DCASE_CLIPS} clips, {len(reps)} representations): "
@@ -130,6 +137,57 @@ def cache_extrapolation(workdir: Path, quick: bool, seed: int, log, clips: int |
     return {"clips_measured": {"one_at_a_time": len(few), "one_pass_parallel": clips},
             "seconds_per_clip": per_rep, "reference_seconds_per_clip": reference,
             "seconds_per_clip_all": serial_clip,
-            "one_pass_parallel": {**par, "seconds_per_clip": parallel_clip},
+            "one_pass_parallel": par,
             "dcase_clips": DCASE_CLIPS, "extrapolated_minutes": minutes,
             "target_minutes": 15.0}
+
+
+# ------------------------------------------------------------- section "cache" (opt-in)
+CACHE_TARGET_MINUTES = 10.0        # issue 15: the full cache, one-pass parallel build, 2 cores
+
+
+def bench_cache(ctx) -> dict:
+    """Benchmark section "cache" (only with --section cache): the full-cache extrapolation
+    alone, without the training section's models (`--quick`: one representation at a time
+    only). The kit's build is timed in `--rounds` rounds (default 3), each on a fresh cache
+    of the same clips; the verdict is on the median round. Target: CACHE_TARGET_MINUTES."""
+    from replication.drivers.bench_rounds import host_load, spread
+    out = cache_extrapolation(ctx.workdir, ctx.quick, ctx.seed, ctx.log)
+    if out["extrapolated_minutes"]["one_pass_parallel"] is not None:
+        rounds = [out["one_pass_parallel"]]
+        examples = _dcase_shaped_clips(ctx.workdir, out["clips_measured"]["one_pass_parallel"], ctx.seed)
+        for r in range(1, ctx.extra.get("cache_rounds") or 3):
+            rounds.append(one_pass(ctx.workdir, examples, representations(), f"cache-parallel-{r}"))
+            ctx.log(f"  one pass, round {r + 1}: {rounds[-1]['seconds_per_clip'] * DCASE_CLIPS / 60.0:.1f} min")
+        out["one_pass_rounds"] = [p["seconds_per_clip"] * DCASE_CLIPS / 60.0 for p in rounds]
+        out["extrapolated_minutes"]["one_pass_parallel"] = float(np.median(out["one_pass_rounds"]))
+        out["one_pass_spread"] = spread(out["one_pass_rounds"])
+    return {**out, "target_minutes": CACHE_TARGET_MINUTES, "cpus": os.cpu_count(), **host_load()}
+
+
+def render_cache(report: dict, name: str) -> str:
+    """Markdown of the cache section of a benchmark JSON (docs/scale.md, marker
+    `bench_cache`); every number from the JSON."""
+    from replication.drivers.bench_rounds import saved_section
+    sec = saved_section(report, "cache", name)
+    minutes = sec["extrapolated_minutes"]
+    if minutes["one_pass_parallel"] is None:
+        raise ValueError(f"{name}: a --quick cache section has no one-pass build; run "
+                         "--section cache without --quick")
+    par, rounds = sec["one_pass_parallel"], sec["one_pass_rounds"]
+    met = "met" if minutes["one_pass_parallel"] <= sec["target_minutes"] else "NOT met"
+    per = ", ".join(f"{rep} {s:.3f}" for rep, s in sec["seconds_per_clip"].items())
+    ref = sec["reference_seconds_per_clip"]["p2_CQT_librosa"]
+    return (f"Measured by `python -m replication.drivers.bench --section cache --json {name}` "
+            f"(load average {' / '.join(map(str, sec['loadavg']))} at the end, niceness {sec['nice']}, "
+            f"{sec['cpus']} CPUs): the full DCASE 2018 1A feature cache ({sec['dcase_clips']} clips of 10 s "
+            f"48 kHz stereo, {len(sec['seconds_per_clip'])} representations), extrapolated from generated "
+            f"clips of that format. The kit's build (one decode per clip, shared STFTs, {par['workers']} "
+            f"worker processes; {sec['clips_measured']['one_pass_parallel']} clips, {len(rounds)} rounds "
+            f"on fresh caches, the first with a median {par['median_clip_seconds']:.3f} s per clip in a "
+            f"worker): **{minutes['one_pass_parallel']:.1f} min**, the median round "
+            f"({', '.join(f'{m:.1f}' for m in rounds)}; target <= {sec['target_minutes']:.0f} min: {met}); "
+            f"one representation at a time in one process: {minutes['one_at_a_time']:.1f} min. "
+            f"Seconds per clip, each representation alone (decode included): {per}; librosa's CQT "
+            f"on the same clips {ref:.3f} (the kit's fast CQT {ref / sec['seconds_per_clip']['p2_CQT']:.1f}x "
+            f"faster).\n")

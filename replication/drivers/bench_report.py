@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="Markdown file whose marked section is replaced (the kit's: docs/scale.md)")
     p.add_argument("--section", default="bench",
                    help="marker name for --into (default: bench; \"peers\": the PyTorch peers table; "
-                        "\"bench_floor\" / \"bench_inference\" / \"bench_batchnorm\": those sections of the JSON)")
+                        "\"bench_floor\" / \"bench_inference\" / \"bench_batchnorm\" / \"bench_cache\": those sections "
+                        "of the JSON)")
     args = p.parse_args(argv)
     if args.section == "bench_floor":             # kit vs its FFT-only bound (bench_floor.py)
         from replication.drivers.bench_floor import render_floor
@@ -260,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.section == "bench_batchnorm":       # Keras's BN vs the fused layer (bench_batchnorm.py)
         from replication.drivers.bench_batchnorm import render_batchnorm
         text = _render_part(render_batchnorm, args.after)
+    elif args.section == "bench_cache":           # the full DCASE cache alone (bench_cache.py)
+        from replication.drivers.bench_cache import render_cache
+        text = _render_part(render_cache, args.after)
     elif args.section == "peers":                   # the PyTorch peers (bench_peers.py)
         from replication.drivers.bench_peers import render_peers
         text = render_peers(_load(args.after), str(args.after))
