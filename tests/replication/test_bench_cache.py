@@ -19,36 +19,28 @@ def _section(one_pass_minutes):
             "target_minutes": 10.0, "cpus": 2, "loadavg": [0.5, 0.4, 0.3], "nice": 0}
 
 
-def test_section_wraps_the_extrapolation_with_the_target_and_the_load(monkeypatch, tmp_path):
+def test_section_wraps_the_extrapolation_with_rounds_the_target_and_the_load(monkeypatch, tmp_path):
     calls = []
 
-    def fake(workdir, quick, seed, log):
-        calls.append((workdir, quick, seed))
+    def fake(workdir, quick, seed, log, rounds):
+        calls.append((workdir, quick, seed, rounds))
         return {"extrapolated_minutes": {"one_at_a_time": 1.0, "one_pass_parallel": None}}
     monkeypatch.setattr(bench_cache, "cache_extrapolation", fake)
     ctx = bench.BenchContext(quick=True, clips=[], source="generated", workdir=tmp_path, seed=3)
     out = bench_cache.bench_cache(ctx)
-    assert calls == [(tmp_path, True, 3)]
+    assert calls == [(tmp_path, True, 3, 3)]                  # three rounds unless --rounds says
     assert out["target_minutes"] == bench_cache.CACHE_TARGET_MINUTES == 10.0 and "loadavg" in out
     assert "cache" in bench.SECTIONS and "cache" not in bench.default_sections()
-    assert "one_pass_rounds" not in out                    # --quick: no one-pass build, no rounds
 
 
-def test_the_kits_build_is_timed_in_rounds_and_judged_on_the_median(monkeypatch, tmp_path):
-    first = {"workers": 2, "median_clip_seconds": 0.2, "seconds_per_clip": 0.1}
-    monkeypatch.setattr(bench_cache, "cache_extrapolation", lambda *a: {
-        "extrapolated_minutes": {"one_at_a_time": 40.0, "one_pass_parallel": 0.1 * 8640 / 60},
-        "one_pass_parallel": first, "clips_measured": {"one_pass_parallel": 16}})
-    monkeypatch.setattr(bench_cache, "_dcase_shaped_clips", lambda workdir, count, seed: ["clip"] * count)
-    folders, per_clip = [], iter([0.05, 0.08])
+def test_each_round_builds_a_fresh_cache(monkeypatch, tmp_path):
+    folders, lines = [], []
     monkeypatch.setattr(bench_cache, "one_pass", lambda workdir, examples, reps, folder: (
-        folders.append(folder) or {"seconds_per_clip": next(per_clip)}))
-    ctx = bench.BenchContext(quick=False, clips=[], source="generated", workdir=tmp_path, extra={"cache_rounds": 3})
-    out = bench_cache.bench_cache(ctx)
-    assert folders == ["cache-parallel-1", "cache-parallel-2"]            # a fresh cache each round
-    assert out["one_pass_rounds"] == pytest.approx([14.4, 7.2, 11.52])
-    assert out["extrapolated_minutes"]["one_pass_parallel"] == pytest.approx(11.52)   # the median round
-    assert out["one_pass_spread"]["min"] == pytest.approx(7.2)
+        folders.append(folder) or {"seconds_per_clip": 0.05 * len(folders)}))
+    builds = bench_cache.one_pass_rounds(tmp_path, ["clip"], {}, 3, lines.append)
+    assert folders == ["cache-parallel", "cache-parallel-1", "cache-parallel-2"]
+    assert [b["seconds_per_clip"] for b in builds] == pytest.approx([0.05, 0.1, 0.15])
+    assert lines == ["  one pass, round 2: 14.4 min", "  one pass, round 3: 21.6 min"]
 
 
 def test_render_states_the_minutes_and_the_verdict():
