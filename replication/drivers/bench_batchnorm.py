@@ -46,14 +46,16 @@ def measure(spec, seed: int, rounds: int, timed_seconds: float = TIMED_SECONDS) 
     import keras
     import tensorflow as tf
     from replication.drivers.bench_training import NUM_CLASSES, build_model
-    from shared.fused_bn import FusedBatchNormalization, batch_norm_layers, set_batch_norm, swap_batch_norm
+    from shared.fused_bn import (FusedBatchNormalization, batch_norm_layers, current_batch_norm,
+                                 set_batch_norm, swap_batch_norm)
 
     keras.utils.set_random_seed(seed)
-    set_batch_norm("keras")
+    setting = current_batch_norm()
+    set_batch_norm("keras")                         # the Keras copy; the fused one is swapped from it
     try:
         model, logits_of = build_model(spec)
     finally:
-        set_batch_norm("fused")
+        set_batch_norm(setting)
     total = len(batch_norm_layers(model))
     if total == 0:                                  # VGG19: nothing to swap, nothing to time
         return {"input": list(spec.input_shape), "batch": spec.batch, "optimizer": spec.optimizer,
