@@ -242,40 +242,26 @@ def test_peers_section_is_current(monkeypatch):
          + " --into docs/scale.md --section peers")
 
 
-@pytest.mark.parametrize("name, render", [("bench_floor", "bench_floor:render_floor"),
-                                          ("bench_inference", "bench_inference:render_inference")])
-def test_floor_and_inference_sections_are_current(monkeypatch, name, render):
+# each opt-in benchmark section of docs/scale.md: (marker, module:renderer, its JSON)
+BENCH_SECTIONS = [("bench_floor", "bench_floor:render_floor", "floor_inference.json"),
+                  ("bench_inference", "bench_inference:render_inference", "floor_inference.json"),
+                  ("bench_batchnorm", "bench_batchnorm:render_batchnorm", "batchnorm.json"),
+                  ("bench_cache", "bench_cache:render_cache", "cache.json")]
+
+
+@pytest.mark.parametrize("name, render, json_name", BENCH_SECTIONS, ids=[c[0] for c in BENCH_SECTIONS])
+def test_bench_sections_are_current(monkeypatch, name, render, json_name):
     import importlib
 
     from replication.drivers.bench_report import _load
     module, func = render.split(":")
     fn = getattr(importlib.import_module(f"replication.drivers.{module}"), func)
     monkeypatch.chdir(ROOT)
-    src = "docs/results/bench/floor_inference.json"
+    src = f"docs/results/bench/{json_name}"
     fresh = fn(_load(Path(src)), src).strip("\n")
     assert section(DOCS / "scale.md", name) == fresh, \
         ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
          + f" --into docs/scale.md --section {name}")
-
-
-def test_batchnorm_section_is_current(monkeypatch):
-    from replication.drivers.bench_batchnorm import render_batchnorm
-    from replication.drivers.bench_report import _load
-    monkeypatch.chdir(ROOT)
-    src = "docs/results/bench/batchnorm.json"
-    assert section(DOCS / "scale.md", "bench_batchnorm") == render_batchnorm(_load(Path(src)), src).strip("\n"), \
-        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
-         + " --into docs/scale.md --section bench_batchnorm")
-
-
-def test_cache_section_is_current(monkeypatch):
-    from replication.drivers.bench_cache import render_cache
-    from replication.drivers.bench_report import _load
-    monkeypatch.chdir(ROOT)
-    src = "docs/results/bench/cache.json"
-    assert section(DOCS / "scale.md", "bench_cache") == render_cache(_load(Path(src)), src).strip("\n"), \
-        ("docs/scale.md is stale: run python -m replication.drivers.bench_report --after " + src
-         + " --into docs/scale.md --section bench_cache")
 
 
 def test_costs_section_is_current():
